@@ -1,0 +1,2 @@
+//! `countersign`: the command-line front end.
+fn main() {}

@@ -1,0 +1,2 @@
+//! `countersign-server`.
+fn main() {}
