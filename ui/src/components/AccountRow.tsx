@@ -80,7 +80,13 @@ export function AccountRow(props: AccountRowProps) {
         {account.issuer && <div class="row__name">{account.name}</div>}
       </div>
       <div class="row__code-block">
-        <div class="row__code" data-testid="code" data-code={code ?? ""} aria-live="off">
+        <div
+          class="row__code"
+          data-testid="code"
+          data-code={code ?? ""}
+          data-valid-until={isHotp ? undefined : window?.validUntil}
+          aria-live="off"
+        >
           {code ? groupCode(code) : isHotp ? "––– –––" : "··· ···"}
         </div>
         {showNext && window && (

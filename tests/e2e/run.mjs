@@ -1,0 +1,415 @@
+#!/usr/bin/env node
+// End-to-end tests of the built app, in the WebKitGTK webview it ships with:
+// tauri-driver -> WebKitWebDriver -> countersign-app, under Xvfb, against a real Secret Service.
+//
+//   npm --prefix ui run build
+//   cargo build --features custom-protocol --bin countersign-app
+//   cargo build -p countersign-cli
+//   scripts/with-keyring.sh node tests/e2e/run.mjs          # DISPLAY set, or Xvfb is started
+//
+// Environment: CARGO_TARGET_DIR (default ./target), COUNTERSIGN_APP / COUNTERSIGN_CLI (binaries),
+// TAURI_DRIVER (default: tauri-driver on PATH or in ~/.cargo/bin), E2E_ONLY (substring of test
+// names to run), E2E_SCREENSHOTS (folder for the screenshots; default docs/screenshots).
+// Prints one line per test and `N passed, N failed` at the end; exits non-zero on any failure.
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { homedir, tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Key, Session, sleep } from "./webdriver.mjs";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const target = process.env.CARGO_TARGET_DIR ?? join(root, "target");
+const appBinary = process.env.COUNTERSIGN_APP ?? join(target, "debug", "countersign-app");
+const cliBinary = process.env.COUNTERSIGN_CLI ?? join(target, "debug", "countersign");
+const screenshotDir = process.env.E2E_SCREENSHOTS ?? join(root, "docs", "screenshots");
+const failureDir = join(root, "test-output", "e2e");
+const work = mkdtempSync(join(tmpdir(), "countersign-e2e-"));
+const vaultPath = join(work, "vault.csv1");
+const PASSWORD = "e2e correct horse battery";
+
+const GITHUB = "otpauth://totp/GitHub:alice%40example.com?secret=JBSWY3DPEHPK3PXP&issuer=GitHub";
+const PROTON = "otpauth://totp/Proton:bob?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Proton";
+
+class Pending extends Error {}
+
+// --- environment ------------------------------------------------------------------------------
+const children = [];
+function cleanup() {
+  for (const child of children.reverse()) {
+    try {
+      child.kill("SIGTERM");
+    } catch {
+      // already gone
+    }
+  }
+  rmSync(work, { recursive: true, force: true });
+}
+process.on("exit", cleanup);
+process.on("SIGINT", () => process.exit(130));
+process.on("SIGTERM", () => process.exit(143));
+
+function which(name) {
+  for (const dir of (process.env.PATH ?? "").split(":")) {
+    if (dir && existsSync(join(dir, name))) return join(dir, name);
+  }
+  return undefined;
+}
+
+async function ensureDisplay() {
+  if (process.env.DISPLAY) return;
+  for (let n = 90; n < 130; n++) {
+    if (existsSync(`/tmp/.X11-unix/X${n}`) || existsSync(`/tmp/.X${n}-lock`)) continue;
+    const xvfb = spawn("Xvfb", [`:${n}`, "-screen", "0", "1280x800x24", "-nolisten", "tcp"], { stdio: "ignore" });
+    children.push(xvfb);
+    for (let i = 0; i < 50 && !existsSync(`/tmp/.X11-unix/X${n}`); i++) await sleep(100);
+    process.env.DISPLAY = `:${n}`;
+    return;
+  }
+  throw new Error("no free X display for Xvfb");
+}
+
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** tauri-driver with the app's environment (the app inherits it through WebKitWebDriver). */
+class Driver {
+  static async start(env = {}) {
+    const binary = process.env.TAURI_DRIVER ?? which("tauri-driver") ?? join(homedir(), ".cargo", "bin", "tauri-driver");
+    if (!existsSync(binary)) throw new Error(`tauri-driver not found (cargo install tauri-driver --locked)`);
+    const port = await freePort();
+    const nativePort = await freePort();
+    const child = spawn(binary, ["--port", String(port), "--native-port", String(nativePort)], {
+      env: { ...process.env, NO_AT_BRIDGE: "1", COUNTERSIGN_VAULT: vaultPath, ...env },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let log = "";
+    child.stderr.on("data", (d) => (log = (log + d).slice(-4000)));
+    children.push(child);
+    const base = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 100; i++) {
+      try {
+        const r = await fetch(`${base}/status`);
+        if (r.ok) return new Driver(child, base);
+      } catch {
+        // not listening yet
+      }
+      if (child.exitCode !== null) throw new Error(`tauri-driver exited: ${log}`);
+      await sleep(100);
+    }
+    throw new Error(`tauri-driver did not start: ${log}`);
+  }
+
+  constructor(child, base) {
+    this.child = child;
+    this.base = base;
+  }
+
+  async launch() {
+    const session = await Session.start(this.base, appBinary);
+    await session.until("the app to render", () => session.execute("return !!document.querySelector('.app, .lock, .empty')"), 20_000);
+    return session;
+  }
+
+  async stop() {
+    this.child.kill("SIGTERM");
+    await new Promise((r) => (this.child.exitCode !== null ? r() : this.child.once("exit", r)));
+  }
+}
+
+// --- helpers ----------------------------------------------------------------------------------
+function cli(...args) {
+  if (!existsSync(cliBinary)) throw new Pending(`the CLI is not built (${cliBinary}); cargo build -p countersign-cli`);
+  return execFileSync(cliBinary, args, { env: { ...process.env, COUNTERSIGN_VAULT: vaultPath }, encoding: "utf8" });
+}
+
+function clipboardText() {
+  try {
+    return execFileSync("xclip", ["-selection", "clipboard", "-o"], { encoding: "utf8", timeout: 5000 });
+  } catch {
+    return ""; // an empty clipboard makes xclip fail
+  }
+}
+
+/** What the list shows, row by row. */
+function rows(session) {
+  return session.execute(`
+    return [...document.querySelectorAll('.row')]
+      .sort((a, b) => Number(a.dataset.index) - Number(b.dataset.index))
+      .map((r) => ({
+        id: r.dataset.accountId,
+        issuer: r.querySelector('.row__issuer').textContent,
+        name: r.querySelector('.row__name')?.textContent ?? '',
+        code: r.querySelector('[data-testid=code]').dataset.code,
+        validUntil: Number(r.querySelector('[data-testid=code]').dataset.validUntil),
+      }));`);
+}
+
+async function rowFor(session, text) {
+  return session.waitFor(`.row[data-account-id="${(await findRow(session, text)).id}"]`);
+}
+
+async function findRow(session, text) {
+  return session.until(`a row with ${text}`, async () =>
+    (await rows(session)).find((r) => r.issuer.includes(text) || r.name.includes(text)),
+  );
+}
+
+async function addByUri(session, uri) {
+  await (await session.find("[data-testid=open-add]")).click();
+  const field = await session.waitFor("#uri");
+  await field.type(uri);
+  await (await session.find("[data-testid=add-submit]")).click();
+}
+
+function assertEqual(actual, expected, what) {
+  if (JSON.stringify(actual) !== JSON.stringify(expected)) {
+    throw new Error(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+  }
+}
+
+function assert(condition, what) {
+  if (!condition) throw new Error(what);
+}
+
+// --- the tests --------------------------------------------------------------------------------
+let driver;
+let session;
+
+const tests = [
+  ["first start creates a keystore vault and explains how to add an account", async () => {
+    const empty = await session.waitFor("[data-testid=empty-state]");
+    assert((await empty.text()).includes("otpauth://"), "the empty state explains otpauth links");
+    assert(existsSync(vaultPath), "the vault file was created");
+  }],
+
+  ["an account added by URI shows the code `countersign code` prints", async () => {
+    await addByUri(session, GITHUB);
+    const row = await session.until("GitHub's code", async () => (await rows(session)).find((r) => r.code));
+    assertEqual(row.issuer, "GitHub", "issuer");
+    assertEqual(row.name, "alice@example.com", "account name");
+    const shown = await (await session.find(`.row[data-account-id="${row.id}"] [data-testid=code]`)).text();
+    assertEqual(shown, `${row.code.slice(0, 3)} ${row.code.slice(3)}`, "the code is grouped for reading");
+    const printed = JSON.parse(cli("code", "GitHub", "--at", String(row.validUntil - 1), "--json"));
+    assertEqual(printed.code, row.code, "the CLI's code for the same account and time");
+  }],
+
+  ["copying puts the code on the clipboard and clears it later", async () => {
+    await session.invoke("save_settings", {
+      settings: { lockAfterMinutes: 5, clipboardClearSeconds: 3, showNextCode: true, sortOrder: "custom" },
+    });
+    await session.execute("location.reload()");
+    const row = await rowFor(session, "GitHub");
+    await row.click();
+    const copied = await session.until("the clipboard to hold a code", () => clipboardText().match(/^\d{6}$/)?.[0]);
+    const codes = await session.invoke("codes", { ids: [(await findRow(session, "GitHub")).id] });
+    const now = Math.floor(Date.now() / 1000);
+    assert(copied === codes[0].code || now - codes[0].validUntil + 30 <= 2, `clipboard ${copied} vs shown ${codes[0].code}`);
+    const toast = await session.waitFor("[data-testid=toast]");
+    assert((await toast.text()).includes("clears in 3 s"), "the toast says when the clipboard clears");
+    await session.until("the clipboard to be cleared", () => clipboardText() === "", 8000);
+  }],
+
+  ["search filters as you type and / focuses it", async () => {
+    await session.keys([Key.Control, "n"]);
+    const field = await session.waitFor("#uri");
+    await field.type(PROTON);
+    await session.keys(Key.Enter);
+    await session.until("two rows", async () => (await rows(session)).length === 2);
+    await (await session.find(".row")).focus();
+    await session.keys("/");
+    await session.until("the search to have focus", () => session.execute("return document.activeElement.id === 'search'"));
+    await session.keys("prot");
+    await session.until("one row", async () => (await rows(session)).length === 1);
+    assertEqual((await rows(session))[0].issuer, "Proton", "the row left");
+    await session.keys(Key.Escape);
+    await session.until("both rows back", async () => (await rows(session)).length === 2);
+  }],
+
+  ["a bad URI shows the field error and saves nothing", async () => {
+    const before = readFileSync(vaultPath);
+    await addByUri(session, "otpauth://totp/Bad?secret=not*base32");
+    const error = await session.waitFor("[data-testid=uri-error]");
+    assert((await error.text()).includes("secret"), `the error names the secret: ${await error.text()}`);
+    assertEqual(await (await session.find("#uri")).attribute("aria-invalid"), "true", "the field is marked invalid");
+    await session.keys(Key.Escape);
+    await session.until("the dialog to close", async () => (await session.findAll("[data-testid=add-dialog]")).length === 0);
+    assertEqual((await rows(session)).length, 2, "rows after the bad URI");
+    assert(Buffer.compare(before, readFileSync(vaultPath)) === 0, "the vault file is unchanged");
+  }],
+
+  ["a rename from the keyboard survives a restart", async () => {
+    await (await rowFor(session, "GitHub")).focus();
+    await session.keys("e");
+    const name = await session.waitFor("#edit-name");
+    await name.clear();
+    await name.type("alice-renamed");
+    await (await session.find("[data-testid=edit-save]")).click();
+    await findRow(session, "alice-renamed");
+    await session.quit();
+    session = await driver.launch();
+    const row = await findRow(session, "alice-renamed");
+    assertEqual(row.issuer, "GitHub", "the issuer after restart");
+    if (existsSync(cliBinary)) {
+      const listed = JSON.parse(cli("list", "--json"));
+      const accounts = Array.isArray(listed) ? listed : listed.accounts;
+      assert(JSON.stringify(accounts).includes("alice-renamed"), "the CLI sees the new name");
+    }
+  }],
+
+  ["remove asks first, then removes", async () => {
+    await (await rowFor(session, "Proton")).focus();
+    await session.keys(Key.Delete);
+    const warning = await session.waitFor("[data-testid=remove-warning]");
+    assert((await warning.text()).includes("will be gone"), "the dialog says the codes will be gone");
+    await session.keys(Key.Escape);
+    await session.until("the dialog to close", async () => (await session.findAll("[data-testid=remove-dialog]")).length === 0);
+    assertEqual((await rows(session)).length, 2, "rows after keeping it");
+    await (await rowFor(session, "Proton")).focus();
+    await session.keys(Key.Delete);
+    await (await session.waitFor("[data-testid=remove-confirm]")).click();
+    await session.until("one row", async () => (await rows(session)).length === 1);
+    assertEqual((await rows(session))[0].issuer, "GitHub", "the row left");
+  }],
+
+  ["with a password set, the lock screen refuses a wrong one", async () => {
+    await (await session.find("[data-testid=open-settings]")).click();
+    await (await session.waitFor("#new-password")).type(PASSWORD);
+    await (await session.find("#repeat-password")).type(PASSWORD);
+    await (await session.find("[data-testid=save-password]")).click();
+    await session.waitFor("[role=status]", { predicate: async (e) => (await e.text()).includes("Password saved"), timeout: 20_000 });
+    await session.quit();
+    session = await driver.launch();
+    await session.waitFor("[data-testid=lock-screen]");
+    await (await session.find("#lock-password")).type("not the password");
+    await session.keys(Key.Enter);
+    const error = await session.waitFor("[data-testid=lock-error]", { timeout: 20_000 });
+    assert((await error.text()).includes("not right"), "the lock screen says the password is wrong");
+    assertEqual((await session.findAll(".row")).length, 0, "no account is shown");
+    await (await session.find("#lock-password")).type(PASSWORD);
+    await session.keys(Key.Enter);
+    await findRow(session, "alice-renamed");
+  }],
+
+  ["screenshots of the list, add and settings screens, light and dark", async () => {
+    await session.quit();
+    session = undefined;
+    await driver.stop();
+    mkdirSync(screenshotDir, { recursive: true });
+    const demoVault = join(work, "demo.csv1");
+    const schemes = {};
+    for (const theme of ["light", "dark"]) {
+      driver = await Driver.start({
+        COUNTERSIGN_VAULT: demoVault,
+        ...(theme === "dark" ? { GTK_THEME: "Adwaita:dark" } : { GTK_THEME: "Adwaita" }),
+      });
+      session = await driver.launch();
+      if (theme === "light") await fillDemoVault(session);
+      await session.until("codes", async () => (await rows(session)).filter((r) => r.code).length >= 4);
+      schemes[theme] = await session.execute("return matchMedia('(prefers-color-scheme: dark)').matches");
+      await session.execute("document.activeElement && document.activeElement.blur()");
+      await shot(`list-${theme}`);
+      await (await session.find("[data-testid=open-add]")).click();
+      await (await session.waitFor("#uri")).type("otpauth://totp/Example:me?secret=JBSW1");
+      await (await session.find("[data-testid=add-submit]")).click();
+      await session.waitFor("[data-testid=uri-error]");
+      await shot(`add-${theme}`);
+      await session.keys(Key.Escape);
+      await (await session.waitFor("[data-testid=open-settings]")).click();
+      await session.waitFor("[data-testid=settings]");
+      await shot(`settings-${theme}`);
+      await session.quit();
+      session = undefined;
+      await driver.stop();
+    }
+    assert(!schemes.light && schemes.dark, `prefers-color-scheme follows the GTK theme (light: ${schemes.light}, dark: ${schemes.dark})`);
+  }],
+];
+
+async function fillDemoVault(s) {
+  const demo = [
+    ["otpauth://totp/GitHub:alice%40example.com?secret=JBSWY3DPEHPK3PXP&issuer=GitHub", { group: "Work", favourite: true }],
+    ["otpauth://totp/Proton%20Mail:alice%40proton.me?secret=KRSXG5CTMVRXEZLU&issuer=Proton%20Mail", { group: "Personal" }],
+    ["otpauth://totp/Amazon%20Web%20Services:ops-admin?secret=GEZDGNBVGY3TQOJQ&issuer=Amazon%20Web%20Services", { group: "Work" }],
+    ["otpauth://totp/Mastodon:%40alice%40fosstodon.org?secret=MFRGGZDFMZTWQ2LK&issuer=Mastodon", {}],
+    ["otpauth://totp/Nextcloud:alice?secret=ONSWG4TFOQYTEMZU&issuer=Nextcloud&digits=8&period=60", { group: "Personal" }],
+    ["otpauth://hotp/YubiBank:4921%20****%200042?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=YubiBank&counter=0", {}],
+  ];
+  for (const [uri, patch] of demo) {
+    const account = await s.invoke("add_account_uri", { uri });
+    if (Object.keys(patch).length) await s.invoke("update_account", { id: account.id, patch });
+  }
+  await s.execute("location.reload()");
+  await s.until("the demo rows", async () => (await rows(s)).length === demo.length);
+}
+
+async function shot(name) {
+  writeFileSync(join(screenshotDir, `${name}.png`), await session.screenshot());
+}
+
+// --- runner -----------------------------------------------------------------------------------
+async function main() {
+  for (const [what, path] of [["app", appBinary]]) {
+    if (!existsSync(path)) {
+      console.error(`e2e: the ${what} is not built: ${path}`);
+      console.log("0 passed, 1 failed");
+      process.exit(1);
+    }
+  }
+  if (!process.env.DBUS_SESSION_BUS_ADDRESS) {
+    console.error("e2e: no D-Bus session: run inside scripts/with-keyring.sh (a real Secret Service)");
+    console.log("0 passed, 1 failed");
+    process.exit(1);
+  }
+  await ensureDisplay();
+  mkdirSync(failureDir, { recursive: true });
+  driver = await Driver.start();
+  session = await driver.launch();
+
+  const only = process.env.E2E_ONLY;
+  let passed = 0;
+  let failed = 0;
+  let pending = 0;
+  for (const [name, run] of tests) {
+    if (only && !name.includes(only)) continue;
+    const t0 = Date.now();
+    try {
+      await run();
+      passed++;
+      console.log(`ok      ${name} (${Date.now() - t0} ms)`);
+    } catch (e) {
+      if (e instanceof Pending) {
+        pending++;
+        console.log(`pending ${name}: ${e.message}`);
+        continue;
+      }
+      failed++;
+      console.log(`FAILED  ${name}: ${e.message}`);
+      try {
+        if (session) writeFileSync(join(failureDir, `${name.replace(/\W+/g, "-")}.png`), await session.screenshot());
+      } catch {
+        // no screenshot then
+      }
+    }
+  }
+  if (session) await session.quit();
+  if (driver && driver.child.exitCode === null) await driver.stop();
+  console.log(`${passed} passed, ${failed} failed${pending ? `, ${pending} pending` : ""}`);
+  process.exit(failed ? 1 : 0);
+}
+
+main().catch((e) => {
+  console.error(`e2e: ${e.stack ?? e}`);
+  console.log("0 passed, 1 failed");
+  process.exit(1);
+});
