@@ -11,13 +11,13 @@
 // TAURI_DRIVER (default: tauri-driver on PATH or in ~/.cargo/bin), E2E_ONLY (substring of test
 // names to run), E2E_SCREENSHOTS (folder for the screenshots; default docs/screenshots).
 // Prints one line per test and `N passed, N failed` at the end; exits non-zero on any failure.
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { homedir, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Key, Session, sleep } from "./webdriver.mjs";
+import { Driver, ensureDisplay, onExit } from "./harness.mjs";
+import { Key } from "./webdriver.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const target = process.env.CARGO_TARGET_DIR ?? join(root, "target");
@@ -33,99 +33,7 @@ const GITHUB = "otpauth://totp/GitHub:alice%40example.com?secret=JBSWY3DPEHPK3PX
 const PROTON = "otpauth://totp/Proton:bob?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Proton";
 
 class Pending extends Error {}
-
-// --- environment ------------------------------------------------------------------------------
-const children = [];
-function cleanup() {
-  for (const child of children.reverse()) {
-    try {
-      child.kill("SIGTERM");
-    } catch {
-      // already gone
-    }
-  }
-  rmSync(work, { recursive: true, force: true });
-}
-process.on("exit", cleanup);
-process.on("SIGINT", () => process.exit(130));
-process.on("SIGTERM", () => process.exit(143));
-
-function which(name) {
-  for (const dir of (process.env.PATH ?? "").split(":")) {
-    if (dir && existsSync(join(dir, name))) return join(dir, name);
-  }
-  return undefined;
-}
-
-async function ensureDisplay() {
-  if (process.env.DISPLAY) return;
-  for (let n = 90; n < 130; n++) {
-    if (existsSync(`/tmp/.X11-unix/X${n}`) || existsSync(`/tmp/.X${n}-lock`)) continue;
-    const xvfb = spawn("Xvfb", [`:${n}`, "-screen", "0", "1280x800x24", "-nolisten", "tcp"], { stdio: "ignore" });
-    children.push(xvfb);
-    for (let i = 0; i < 50 && !existsSync(`/tmp/.X11-unix/X${n}`); i++) await sleep(100);
-    process.env.DISPLAY = `:${n}`;
-    return;
-  }
-  throw new Error("no free X display for Xvfb");
-}
-
-function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
-/** tauri-driver with the app's environment (the app inherits it through WebKitWebDriver). */
-class Driver {
-  static async start(env = {}) {
-    const binary = process.env.TAURI_DRIVER ?? which("tauri-driver") ?? join(homedir(), ".cargo", "bin", "tauri-driver");
-    if (!existsSync(binary)) throw new Error(`tauri-driver not found (cargo install tauri-driver --locked)`);
-    const port = await freePort();
-    const nativePort = await freePort();
-    const child = spawn(binary, ["--port", String(port), "--native-port", String(nativePort)], {
-      env: { ...process.env, NO_AT_BRIDGE: "1", COUNTERSIGN_VAULT: vaultPath, ...env },
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    let log = "";
-    child.stderr.on("data", (d) => (log = (log + d).slice(-4000)));
-    children.push(child);
-    const base = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 100; i++) {
-      try {
-        const r = await fetch(`${base}/status`);
-        if (r.ok) return new Driver(child, base);
-      } catch {
-        // not listening yet
-      }
-      if (child.exitCode !== null) throw new Error(`tauri-driver exited: ${log}`);
-      await sleep(100);
-    }
-    throw new Error(`tauri-driver did not start: ${log}`);
-  }
-
-  constructor(child, base) {
-    this.child = child;
-    this.base = base;
-  }
-
-  async launch() {
-    const session = await Session.start(this.base, appBinary);
-    await session.until("the app to render", () => session.execute("return !!document.querySelector('.app, .lock, .empty')"), 20_000);
-    return session;
-  }
-
-  async stop() {
-    this.child.kill("SIGTERM");
-    await new Promise((r) => (this.child.exitCode !== null ? r() : this.child.once("exit", r)));
-  }
-}
+onExit(() => rmSync(work, { recursive: true, force: true }));
 
 // --- helpers ----------------------------------------------------------------------------------
 function cli(...args) {
@@ -309,7 +217,7 @@ const tests = [
     const demoVault = join(work, "demo.csv1");
     const schemes = {};
     for (const theme of ["light", "dark"]) {
-      driver = await Driver.start({
+      driver = await Driver.start(appBinary, {
         COUNTERSIGN_VAULT: demoVault,
         ...(theme === "dark" ? { GTK_THEME: "Adwaita:dark" } : { GTK_THEME: "Adwaita" }),
       });
@@ -373,7 +281,7 @@ async function main() {
   }
   await ensureDisplay();
   mkdirSync(failureDir, { recursive: true });
-  driver = await Driver.start();
+  driver = await Driver.start(appBinary, { COUNTERSIGN_VAULT: vaultPath });
   session = await driver.launch();
 
   const only = process.env.E2E_ONLY;
