@@ -98,6 +98,7 @@ export function AccountRow(props: AccountRowProps) {
       {isHotp ? (
         <button
           type="button"
+          tabIndex={props.active ? 0 : -1}
           class="icon-button"
           data-action="next-hotp"
           title="Next code (N)"
@@ -115,6 +116,7 @@ export function AccountRow(props: AccountRowProps) {
       <div class="row__actions">
         <button
           type="button"
+          tabIndex={props.active ? 0 : -1}
           class="icon-button"
           data-action="favourite"
           title={account.favourite ? "Unpin (F)" : "Pin as favourite (F)"}
@@ -129,6 +131,7 @@ export function AccountRow(props: AccountRowProps) {
         </button>
         <button
           type="button"
+          tabIndex={props.active ? 0 : -1}
           class="icon-button"
           data-action="edit"
           title="Edit (E)"
@@ -142,6 +145,7 @@ export function AccountRow(props: AccountRowProps) {
         </button>
         <button
           type="button"
+          tabIndex={props.active ? 0 : -1}
           class="icon-button icon-button--danger"
           data-action="remove"
           title="Remove (Delete)"
