@@ -30,10 +30,11 @@
 //! [`encode`] refuses accounts outside that, and images and extra URI parameters are not
 //! carried.
 //!
-//! Names: when the issuer is set and the name starts with `Issuer:`, the prefix is dropped;
-//! when the issuer is empty, the name is split at its first colon as an `otpauth://` label is.
-//! [`encode`] writes the account alone as the name (prefixed with `:` when there is no issuer
-//! and the account has a colon, so that it is not split on the way back).
+//! Names: when the issuer is set and the name starts with `Issuer:` (any case), that prefix is
+//! dropped; when the issuer is empty, the name is split at its first colon as an `otpauth://`
+//! label is. Leading spaces of the account are dropped. [`encode`] writes the name as
+//! `Issuer:account`, as Google Authenticator does, or the account alone without an issuer
+//! (prefixed with `:` when it has a colon, so that it is not split on the way back).
 
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
@@ -371,23 +372,20 @@ fn parse_account(bytes: &[u8]) -> Result<KeyUri, AccountError> {
 }
 
 fn split_name(issuer: String, name: &str) -> (Option<String>, String) {
-    if issuer.is_empty() {
-        return match name.split_once(':') {
-            Some((prefix, account)) => (
-                Some(prefix.to_owned()).filter(|p| !p.is_empty()),
-                account.trim_start_matches(' ').to_owned(),
-            ),
-            None => (None, name.to_owned()),
-        };
-    }
-    let account = name
-        .get(..issuer.len())
-        .filter(|head| head.eq_ignore_ascii_case(&issuer))
-        .and_then(|_| name[issuer.len()..].strip_prefix(':'))
-        .map(|rest| rest.trim_start_matches(' '))
-        .unwrap_or(name);
-    let account = account.to_owned();
-    (Some(issuer), account)
+    let (issuer, account) = if issuer.is_empty() {
+        match name.split_once(':') {
+            Some((prefix, account)) => (Some(prefix.to_owned()).filter(|p| !p.is_empty()), account),
+            None => (None, name),
+        }
+    } else {
+        let account = name
+            .get(..issuer.len())
+            .filter(|head| head.eq_ignore_ascii_case(&issuer))
+            .and_then(|_| name[issuer.len()..].strip_prefix(':'))
+            .unwrap_or(name);
+        (Some(issuer), account)
+    };
+    (issuer, account.trim_start_matches(' ').to_owned())
 }
 
 fn encode_account(uri: &KeyUri) -> Result<Zeroizing<Vec<u8>>, MigrationError> {
@@ -416,7 +414,9 @@ fn encode_account(uri: &KeyUri) -> Result<Zeroizing<Vec<u8>>, MigrationError> {
         Algorithm::Sha512 => 3,
     };
     let issuer = uri.issuer.as_deref().unwrap_or_default();
-    let name = if issuer.is_empty() && uri.account.contains(':') {
+    let name = if !issuer.is_empty() {
+        format!("{issuer}:{}", uri.account)
+    } else if uri.account.contains(':') {
         format!(":{}", uri.account)
     } else {
         uri.account.clone()

@@ -146,8 +146,7 @@ impl Otp {
             Kind::Totp { .. } | Kind::Steam { .. } => {
                 let origin = self.counter_at(unix_seconds);
                 let window = i64::from(window);
-                let offsets =
-                    std::iter::once(0).chain((1..=window).flat_map(|step| [-step, step]));
+                let offsets = std::iter::once(0).chain((1..=window).flat_map(|step| [-step, step]));
                 offsets.into_iter().find(|&offset| {
                     origin
                         .checked_add_signed(offset)

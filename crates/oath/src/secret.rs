@@ -204,7 +204,9 @@ pub enum SecretError {
         symbols: usize,
     },
     /// A character that is not a hexadecimal digit.
-    #[error("the secret has `{character}` at position {position}, which is not a hexadecimal digit")]
+    #[error(
+        "the secret has `{character}` at position {position}, which is not a hexadecimal digit"
+    )]
     InvalidHexCharacter {
         /// The offending character.
         character: char,

@@ -12,7 +12,7 @@
 //! What this parser accepts, and the rules it applies where apps disagree:
 //!
 //! - **Issuer.** The label is split at its first colon: before it is the label's issuer, after
-//!   it (leading spaces dropped) the account. When the `issuer` parameter is present and not
+//!   it the account, leading spaces dropped (also without a colon). When the `issuer` parameter is present and not
 //!   empty it wins, also when the label's prefix differs (the parameter is what Google's Key
 //!   URI spec calls the primary source, and apps that disagree usually put a display name in
 //!   the label); the account is still the part after the colon. With neither, the issuer is
@@ -224,9 +224,10 @@ impl Parameters {
 
     fn into_key_uri(mut self, base_kind: BaseKind, label: &str) -> Result<KeyUri, UriError> {
         let (label_issuer, account) = match label.split_once(':') {
-            Some((prefix, account)) => (Some(prefix), account.trim_start_matches(' ')),
+            Some((prefix, account)) => (Some(prefix), account),
             None => (None, label),
         };
+        let account = account.trim_start_matches(' ');
         let issuer = self
             .issuer
             .take()

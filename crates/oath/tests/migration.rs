@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use countersign_oath::migration::{self, MigrationBatch, MigrationError};
-use countersign_oath::{Algorithm, Digits, Kind, KeyUri, Otp, Period, Secret};
+use countersign_oath::{Algorithm, Digits, KeyUri, Kind, Otp, Period, Secret};
 use serde_json::Value;
 
 fn google_exports() -> Value {
@@ -14,7 +14,10 @@ fn google_exports() -> Value {
 fn check_account(decoded: &KeyUri, expected: &Value) {
     let name = expected["account"].as_str().unwrap();
     assert_eq!(decoded.account, name);
-    assert_eq!(decoded.issuer.as_deref(), expected["issuer"].as_str().filter(|i| !i.is_empty()));
+    assert_eq!(
+        decoded.issuer.as_deref(),
+        expected["issuer"].as_str().filter(|i| !i.is_empty())
+    );
     assert_eq!(
         decoded.otp.secret,
         Secret::from_base32(expected["secret_base32"].as_str().unwrap()).unwrap(),
@@ -22,9 +25,16 @@ fn check_account(decoded: &KeyUri, expected: &Value) {
     );
     assert_eq!(
         decoded.otp.algorithm,
-        expected["algorithm"].as_str().unwrap().parse::<Algorithm>().unwrap()
+        expected["algorithm"]
+            .as_str()
+            .unwrap()
+            .parse::<Algorithm>()
+            .unwrap()
     );
-    assert_eq!(u64::from(decoded.otp.digits.value()), expected["digits"].as_u64().unwrap());
+    assert_eq!(
+        u64::from(decoded.otp.digits.value()),
+        expected["digits"].as_u64().unwrap()
+    );
     match expected["type"].as_str().unwrap() {
         "totp" => assert_eq!(
             decoded.otp.kind,
@@ -50,10 +60,22 @@ fn decodes_payloads_made_by_an_independent_protobuf_encoder() {
     for export in exports.as_array().unwrap() {
         for batch in export["batches"].as_array().unwrap() {
             let decoded = migration::decode(batch["uri"].as_str().unwrap()).unwrap();
-            assert_eq!(i64::from(decoded.version), batch["version"].as_i64().unwrap());
-            assert_eq!(i64::from(decoded.batch_size), batch["batch_size"].as_i64().unwrap());
-            assert_eq!(i64::from(decoded.batch_index), batch["batch_index"].as_i64().unwrap());
-            assert_eq!(i64::from(decoded.batch_id), batch["batch_id"].as_i64().unwrap());
+            assert_eq!(
+                i64::from(decoded.version),
+                batch["version"].as_i64().unwrap()
+            );
+            assert_eq!(
+                i64::from(decoded.batch_size),
+                batch["batch_size"].as_i64().unwrap()
+            );
+            assert_eq!(
+                i64::from(decoded.batch_index),
+                batch["batch_index"].as_i64().unwrap()
+            );
+            assert_eq!(
+                i64::from(decoded.batch_id),
+                batch["batch_id"].as_i64().unwrap()
+            );
             let expected = batch["accounts"].as_array().unwrap();
             assert_eq!(decoded.accounts.len(), expected.len());
             for (account, expected) in decoded.accounts.iter().zip(expected) {
@@ -88,12 +110,21 @@ fn sample_accounts(count: usize) -> Vec<KeyUri> {
             let otp = match i % 3 {
                 0 => Otp::new_totp(secret, Algorithm::Sha1, Digits::SIX, Period::THIRTY_SECONDS),
                 1 => Otp::new_hotp(secret, Algorithm::Sha256, Digits::EIGHT, i as u64 * 1000),
-                _ => Otp::new_totp(secret, Algorithm::Sha512, Digits::EIGHT, Period::THIRTY_SECONDS),
+                _ => Otp::new_totp(
+                    secret,
+                    Algorithm::Sha512,
+                    Digits::EIGHT,
+                    Period::THIRTY_SECONDS,
+                ),
             };
             KeyUri {
                 otp,
                 issuer: (i % 4 != 3).then(|| format!("Issuer {i} ü")),
-                account: if i % 4 == 3 { format!("no:issuer:{i}") } else { format!("user{i}@example.com") },
+                account: if i % 4 == 3 {
+                    format!("no:issuer:{i}")
+                } else {
+                    format!("user{i}@example.com")
+                },
                 image: None,
                 extra: Vec::new(),
             }
@@ -108,7 +139,10 @@ fn encode_then_decode_gives_the_same_accounts() {
     assert_eq!(uris.len(), 1);
     assert!(uris[0].starts_with("otpauth-migration://offline?data="));
     let batch = migration::decode(&uris[0]).unwrap();
-    assert_eq!((batch.version, batch.batch_size, batch.batch_index), (1, 1, 0));
+    assert_eq!(
+        (batch.version, batch.batch_size, batch.batch_index),
+        (1, 1, 0)
+    );
     assert_eq!(batch.accounts, accounts);
 }
 
@@ -138,13 +172,22 @@ fn join_refuses_missing_repeated_or_foreign_codes() {
         .map(|u| migration::decode(u).unwrap())
         .collect();
     let missing = vec![batches[0].clone(), batches[2].clone()];
-    assert!(matches!(migration::join(missing), Err(MigrationError::IncompleteBatch(m)) if m.contains("2 of 3 is missing")));
+    assert!(
+        matches!(migration::join(missing), Err(MigrationError::IncompleteBatch(m)) if m.contains("2 of 3 is missing"))
+    );
     let repeated = vec![batches[0].clone(), batches[1].clone(), batches[1].clone()];
-    assert!(matches!(migration::join(repeated), Err(MigrationError::IncompleteBatch(m)) if m.contains("more than once")));
+    assert!(
+        matches!(migration::join(repeated), Err(MigrationError::IncompleteBatch(m)) if m.contains("more than once"))
+    );
     let mut foreign = batches.clone();
     foreign[1].batch_id ^= 1;
-    assert!(matches!(migration::join(foreign), Err(MigrationError::IncompleteBatch(m)) if m.contains("another export")));
-    assert!(matches!(migration::join(Vec::new()), Err(MigrationError::IncompleteBatch(_))));
+    assert!(
+        matches!(migration::join(foreign), Err(MigrationError::IncompleteBatch(m)) if m.contains("another export"))
+    );
+    assert!(matches!(
+        migration::join(Vec::new()),
+        Err(MigrationError::IncompleteBatch(_))
+    ));
 }
 
 #[test]
@@ -159,8 +202,18 @@ fn encode_refuses_accounts_googles_format_cannot_hold() {
     };
     for otp in [
         Otp::new_steam(secret()),
-        Otp::new_totp(secret(), Algorithm::Sha1, Digits::SIX, Period::new(60).unwrap()),
-        Otp::new_totp(secret(), Algorithm::Sha1, Digits::new(7).unwrap(), Period::THIRTY_SECONDS),
+        Otp::new_totp(
+            secret(),
+            Algorithm::Sha1,
+            Digits::SIX,
+            Period::new(60).unwrap(),
+        ),
+        Otp::new_totp(
+            secret(),
+            Algorithm::Sha1,
+            Digits::new(7).unwrap(),
+            Period::THIRTY_SECONDS,
+        ),
         Otp::new_hotp(secret(), Algorithm::Sha1, Digits::SIX, u64::MAX),
     ] {
         assert!(matches!(
@@ -179,7 +232,10 @@ fn encode_refuses_accounts_googles_format_cannot_hold() {
 fn data_in_url_safe_or_unpadded_base64_is_accepted() {
     let uri = &migration::encode(&sample_accounts(4), 10).unwrap()[0];
     let data = uri.split_once("data=").unwrap().1;
-    let plain = data.replace("%2B", "+").replace("%2F", "/").replace("%3D", "");
+    let plain = data
+        .replace("%2B", "+")
+        .replace("%2F", "/")
+        .replace("%3D", "");
     let url_safe = plain.replace('+', "-").replace('/', "_");
     let expected = migration::decode(uri).unwrap();
     for variant in [plain.clone(), url_safe, plain.replace('+', " ")] {
@@ -196,7 +252,12 @@ fn hand_built(account_fields: &[u8]) -> String {
     payload.extend_from_slice(account_fields);
     payload.extend_from_slice(&[0x10, 0x01]); // field 2 (version), varint 1
     let data = base64::engine::general_purpose::STANDARD.encode(payload);
-    format!("otpauth-migration://offline?data={}", data.replace('+', "%2B").replace('/', "%2F").replace('=', "%3D"))
+    format!(
+        "otpauth-migration://offline?data={}",
+        data.replace('+', "%2B")
+            .replace('/', "%2F")
+            .replace('=', "%3D")
+    )
 }
 
 #[test]
@@ -236,25 +297,44 @@ fn hand_built_payload_with_unknown_fields_decodes_and_md5_is_refused() {
 #[test]
 fn malformed_transfer_uris_get_an_error_naming_the_problem() {
     let cases: &[(&str, fn(&MigrationError) -> bool)] = &[
-        ("otpauth://totp/a?secret=JBSWY3DPEHPK3PXP", |e| matches!(e, MigrationError::Scheme)),
-        ("otpauth-migration://online?data=CgA", |e| matches!(e, MigrationError::Scheme)),
-        ("otpauth-migration://offline", |e| matches!(e, MigrationError::MissingData)),
-        ("otpauth-migration://offline?data=", |e| matches!(e, MigrationError::MissingData)),
+        ("otpauth://totp/a?secret=JBSWY3DPEHPK3PXP", |e| {
+            matches!(e, MigrationError::Scheme)
+        }),
+        ("otpauth-migration://online?data=CgA", |e| {
+            matches!(e, MigrationError::Scheme)
+        }),
+        ("otpauth-migration://offline", |e| {
+            matches!(e, MigrationError::MissingData)
+        }),
+        ("otpauth-migration://offline?data=", |e| {
+            matches!(e, MigrationError::MissingData)
+        }),
         ("otpauth-migration://offline?data=CgA&data=CgA", |e| {
             matches!(e, MigrationError::DuplicateData)
         }),
-        ("otpauth-migration://offline?data=!!!!", |e| matches!(e, MigrationError::Base64)),
-        ("otpauth-migration://offline?data=%ZZ", |e| matches!(e, MigrationError::Base64)),
+        ("otpauth-migration://offline?data=!!!!", |e| {
+            matches!(e, MigrationError::Base64)
+        }),
+        ("otpauth-migration://offline?data=%ZZ", |e| {
+            matches!(e, MigrationError::Base64)
+        }),
         // 0x0a 0x05 0x01: field 1 claims 5 bytes, has 1.
-        ("otpauth-migration://offline?data=CgUB", |e| matches!(e, MigrationError::Protobuf(_))),
-        // 0x0b: field 1 with wire type 3 (group).
-        ("otpauth-migration://offline?data=Cw", |e| matches!(e, MigrationError::Protobuf(_))),
-        // 0x10 0xff: varint cut short.
-        ("otpauth-migration://offline?data=EP8", |e| matches!(e, MigrationError::Protobuf(_))),
-        // 0x10 then 11 continuation bytes.
-        ("otpauth-migration://offline?data=EP%2F%2F%2F%2F%2F%2F%2F%2F%2F%2F%2Fw", |e| {
+        ("otpauth-migration://offline?data=CgUB", |e| {
             matches!(e, MigrationError::Protobuf(_))
         }),
+        // 0x0b: field 1 with wire type 3 (group).
+        ("otpauth-migration://offline?data=Cw", |e| {
+            matches!(e, MigrationError::Protobuf(_))
+        }),
+        // 0x10 0xff: varint cut short.
+        ("otpauth-migration://offline?data=EP8", |e| {
+            matches!(e, MigrationError::Protobuf(_))
+        }),
+        // 0x10 then 11 continuation bytes.
+        (
+            "otpauth-migration://offline?data=EP%2F%2F%2F%2F%2F%2F%2F%2F%2F%2F%2Fw",
+            |e| matches!(e, MigrationError::Protobuf(_)),
+        ),
     ];
     for (uri, expected) in cases {
         match migration::decode(uri) {

@@ -1,6 +1,6 @@
 //! `otpauth://` Key URI parsing and formatting.
 
-use countersign_oath::{Algorithm, Digits, Kind, KeyUri, Period, Secret, SecretError, UriError};
+use countersign_oath::{Algorithm, Digits, KeyUri, Kind, Period, Secret, SecretError, UriError};
 
 fn parse(uri: &str) -> KeyUri {
     KeyUri::parse(uri).unwrap_or_else(|e| panic!("{uri}: {e}"))
@@ -8,9 +8,8 @@ fn parse(uri: &str) -> KeyUri {
 
 #[test]
 fn parses_googles_key_uri_example() {
-    let uri = parse(
-        "otpauth://totp/Example:alice@google.com?secret=JBSWY3DPEHPK3PXP&issuer=Example",
-    );
+    let uri =
+        parse("otpauth://totp/Example:alice@google.com?secret=JBSWY3DPEHPK3PXP&issuer=Example");
     assert_eq!(uri.issuer.as_deref(), Some("Example"));
     assert_eq!(uri.account, "alice@google.com");
     assert_eq!(
@@ -21,7 +20,10 @@ fn parses_googles_key_uri_example() {
     );
     assert_eq!(uri.otp.algorithm, Algorithm::Sha1);
     assert_eq!(uri.otp.digits, Digits::SIX);
-    assert_eq!(uri.otp.secret, Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap());
+    assert_eq!(
+        uri.otp.secret,
+        Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap()
+    );
     assert!(uri.extra.is_empty());
     assert_eq!(uri.image, None);
 }
@@ -71,9 +73,8 @@ fn parse_format_parse_gives_an_equal_key_uri() {
 
 #[test]
 fn unknown_parameters_are_kept_in_order_and_written_back() {
-    let uri = parse(
-        "otpauth://totp/S:u?foo=bar&secret=JBSWY3DPEHPK3PXP&x-extra=a%20b&foo=baz&flag",
-    );
+    let uri =
+        parse("otpauth://totp/S:u?foo=bar&secret=JBSWY3DPEHPK3PXP&x-extra=a%20b&foo=baz&flag");
     assert_eq!(
         uri.extra,
         vec![
@@ -135,7 +136,10 @@ fn the_issuer_parameter_wins_over_a_different_label_prefix() {
 fn the_label_prefix_is_the_issuer_when_there_is_no_parameter() {
     let uri = parse("otpauth://totp/Example%3A%20%20alice?secret=JBSWY3DPEHPK3PXP");
     assert_eq!(uri.issuer.as_deref(), Some("Example"));
-    assert_eq!(uri.account, "alice", "encoded colon splits, leading spaces go");
+    assert_eq!(
+        uri.account, "alice",
+        "encoded colon splits, leading spaces go"
+    );
     let bare = parse("otpauth://totp/alice?secret=JBSWY3DPEHPK3PXP");
     assert_eq!(bare.issuer, None);
     let only_issuer = parse("otpauth://totp/?secret=JBSWY3DPEHPK3PXP&issuer=Solo");
@@ -169,7 +173,10 @@ fn steam_guard_is_recognised_in_the_three_forms_apps_write() {
     ] {
         let uri = parse(text);
         assert!(matches!(uri.otp.kind, Kind::Steam { .. }), "{text}");
-        assert!(!uri.extra.iter().any(|(name, _)| name == "encoder"), "{text}");
+        assert!(
+            !uri.extra.iter().any(|(name, _)| name == "encoder"),
+            "{text}"
+        );
         assert_eq!(uri.otp.code_at(0).as_str().len(), 5);
         assert!(uri.to_uri().starts_with("otpauth://steam/"));
     }
@@ -193,26 +200,40 @@ fn display_and_debug_never_show_the_secret() {
 fn malformed_uris_get_an_error_naming_the_wrong_part() {
     let s = "secret=JBSWY3DPEHPK3PXP";
     let cases: Vec<(String, fn(&UriError) -> bool)> = vec![
-        ("https://example.com".into(), |e| matches!(e, UriError::Scheme)),
+        ("https://example.com".into(), |e| {
+            matches!(e, UriError::Scheme)
+        }),
         ("otpauth-migration://offline?data=x".into(), |e| {
             matches!(e, UriError::Scheme)
         }),
-        ("otpauth:/totp/a?secret=A".into(), |e| matches!(e, UriError::Scheme)),
-        (format!("otpauth://motp/a?{s}"), |e| {
-            matches!(e, UriError::Type { found } if found == "motp")
+        ("otpauth:/totp/a?secret=A".into(), |e| {
+            matches!(e, UriError::Scheme)
         }),
-        (format!("otpauth://totp?{s}"), |e| matches!(e, UriError::MissingLabel)),
-        (format!("otpauth://totp/?{s}"), |e| matches!(e, UriError::MissingLabel)),
-        (format!("otpauth://totp/%ZZ?{s}"), |e| {
-            matches!(e, UriError::Encoding { part } if part == "label")
+        (
+            format!("otpauth://motp/a?{s}"),
+            |e| matches!(e, UriError::Type { found } if found == "motp"),
+        ),
+        (format!("otpauth://totp?{s}"), |e| {
+            matches!(e, UriError::MissingLabel)
         }),
-        (format!("otpauth://totp/%FF?{s}"), |e| {
-            matches!(e, UriError::Encoding { part } if part == "label")
+        (format!("otpauth://totp/?{s}"), |e| {
+            matches!(e, UriError::MissingLabel)
         }),
-        (format!("otpauth://totp/a?{s}&issuer=%E2%28"), |e| {
-            matches!(e, UriError::Encoding { part } if part.contains("issuer"))
+        (
+            format!("otpauth://totp/%ZZ?{s}"),
+            |e| matches!(e, UriError::Encoding { part } if part == "label"),
+        ),
+        (
+            format!("otpauth://totp/%FF?{s}"),
+            |e| matches!(e, UriError::Encoding { part } if part == "label"),
+        ),
+        (
+            format!("otpauth://totp/a?{s}&issuer=%E2%28"),
+            |e| matches!(e, UriError::Encoding { part } if part.contains("issuer")),
+        ),
+        ("otpauth://totp/a?issuer=x".into(), |e| {
+            matches!(e, UriError::MissingSecret)
         }),
-        ("otpauth://totp/a?issuer=x".into(), |e| matches!(e, UriError::MissingSecret)),
         ("otpauth://totp/a?secret=".into(), |e| {
             matches!(e, UriError::Secret(SecretError::Empty))
         }),
@@ -225,41 +246,59 @@ fn malformed_uris_get_an_error_naming_the_wrong_part() {
         ("otpauth://totp/a?secret=JBS".into(), |e| {
             matches!(e, UriError::Secret(SecretError::InvalidBase32Length { .. }))
         }),
-        (format!("otpauth://totp/a?{s}&algorithm=MD5"), |e| {
-            matches!(e, UriError::Algorithm { found } if found == "MD5")
-        }),
+        (
+            format!("otpauth://totp/a?{s}&algorithm=MD5"),
+            |e| matches!(e, UriError::Algorithm { found } if found == "MD5"),
+        ),
         (format!("otpauth://steam/a?{s}&algorithm=SHA256"), |e| {
             matches!(e, UriError::Algorithm { .. })
         }),
-        (format!("otpauth://totp/a?{s}&digits=5"), |e| {
-            matches!(e, UriError::Digits { found } if found == "5")
+        (
+            format!("otpauth://totp/a?{s}&digits=5"),
+            |e| matches!(e, UriError::Digits { found } if found == "5"),
+        ),
+        (format!("otpauth://totp/a?{s}&digits=11"), |e| {
+            matches!(e, UriError::Digits { .. })
         }),
-        (format!("otpauth://totp/a?{s}&digits=11"), |e| matches!(e, UriError::Digits { .. })),
-        (format!("otpauth://totp/a?{s}&digits=six"), |e| matches!(e, UriError::Digits { .. })),
-        (format!("otpauth://steam/a?{s}&digits=6"), |e| matches!(e, UriError::Digits { .. })),
-        (format!("otpauth://totp/a?{s}&period=0"), |e| {
-            matches!(e, UriError::Period { found } if found == "0")
+        (format!("otpauth://totp/a?{s}&digits=six"), |e| {
+            matches!(e, UriError::Digits { .. })
         }),
+        (format!("otpauth://steam/a?{s}&digits=6"), |e| {
+            matches!(e, UriError::Digits { .. })
+        }),
+        (
+            format!("otpauth://totp/a?{s}&period=0"),
+            |e| matches!(e, UriError::Period { found } if found == "0"),
+        ),
         (format!("otpauth://totp/a?{s}&period=86401"), |e| {
             matches!(e, UriError::Period { .. })
         }),
-        (format!("otpauth://totp/a?{s}&period=-30"), |e| matches!(e, UriError::Period { .. })),
-        (format!("otpauth://hotp/a?{s}"), |e| matches!(e, UriError::MissingCounter)),
-        (format!("otpauth://hotp/a?{s}&counter=-1"), |e| {
-            matches!(e, UriError::Counter { found } if found == "-1")
+        (format!("otpauth://totp/a?{s}&period=-30"), |e| {
+            matches!(e, UriError::Period { .. })
         }),
-        (format!("otpauth://hotp/a?{s}&counter=18446744073709551616"), |e| {
-            matches!(e, UriError::Counter { .. })
+        (format!("otpauth://hotp/a?{s}"), |e| {
+            matches!(e, UriError::MissingCounter)
         }),
-        (format!("otpauth://totp/a?{s}&{s}"), |e| {
-            matches!(e, UriError::DuplicateParameter { name } if name == "secret")
-        }),
-        (format!("otpauth://totp/a?{s}&digits=6&Digits=8"), |e| {
-            matches!(e, UriError::DuplicateParameter { name } if name == "Digits")
-        }),
-        (format!("otpauth://totp/a?{s}&issuer=a&issuer=b"), |e| {
-            matches!(e, UriError::DuplicateParameter { name } if name == "issuer")
-        }),
+        (
+            format!("otpauth://hotp/a?{s}&counter=-1"),
+            |e| matches!(e, UriError::Counter { found } if found == "-1"),
+        ),
+        (
+            format!("otpauth://hotp/a?{s}&counter=18446744073709551616"),
+            |e| matches!(e, UriError::Counter { .. }),
+        ),
+        (
+            format!("otpauth://totp/a?{s}&{s}"),
+            |e| matches!(e, UriError::DuplicateParameter { name } if name == "secret"),
+        ),
+        (
+            format!("otpauth://totp/a?{s}&digits=6&Digits=8"),
+            |e| matches!(e, UriError::DuplicateParameter { name } if name == "Digits"),
+        ),
+        (
+            format!("otpauth://totp/a?{s}&issuer=a&issuer=b"),
+            |e| matches!(e, UriError::DuplicateParameter { name } if name == "issuer"),
+        ),
     ];
     for (uri, expected) in &cases {
         match KeyUri::parse(uri) {
@@ -276,5 +315,8 @@ fn malformed_uris_get_an_error_naming_the_wrong_part() {
 fn secret_errors_say_which_character_is_wrong() {
     let error = KeyUri::parse("otpauth://totp/a?secret=JBSW%21Y3DP").unwrap_err();
     let message = error.to_string();
-    assert!(message.contains("secret") && message.contains('!'), "{message}");
+    assert!(
+        message.contains("secret") && message.contains('!'),
+        "{message}"
+    );
 }
