@@ -430,3 +430,28 @@ fn vault_files_are_private_to_the_user() {
         & 0o777;
     assert_eq!(mode, 0o700);
 }
+
+#[test]
+fn a_save_deletes_temp_files_that_killed_saves_left_behind() {
+    let (dir, path) = vault_path();
+    let mut vault = Vault::create(&path, password_only()).unwrap();
+    let stale = dir.path().join("vault.csv1.tmp-0123456789ab");
+    let fresh = dir.path().join("vault.csv1.tmp-ba9876543210");
+    let unrelated = dir.path().join("notes.txt.tmp-0123456789ab");
+    for p in [&stale, &fresh, &unrelated] {
+        std::fs::write(p, b"half a vault").unwrap();
+    }
+    let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    for p in [&stale, &unrelated] {
+        std::fs::File::options()
+            .write(true)
+            .open(p)
+            .unwrap()
+            .set_modified(an_hour_ago)
+            .unwrap();
+    }
+    vault.add_account(totp("A", "a", 1)).unwrap();
+    assert!(!stale.exists(), "an old leftover temp file is deleted");
+    assert!(fresh.exists(), "a recent one may be another save in flight");
+    assert!(unrelated.exists(), "other files are not touched");
+}

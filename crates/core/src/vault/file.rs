@@ -9,7 +9,9 @@
 //! 3. rename the temp file over `<name>` (atomic on POSIX and on NTFS);
 //! 4. fsync the folder, so the renames themselves are durable.
 //!
-//! At every instant `<name>` is either the old file or the new one, whole.
+//! At every instant `<name>` is either the old file or the new one, whole. A save that is
+//! killed leaves at most a temp file behind, which a later save deletes once it is 10 minutes
+//! old.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -75,7 +77,46 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8], keep: Keep) -> Result<
         let _ = fs::remove_file(&tmp);
     }
     result?;
-    sync_folder(&folder)
+    sync_folder(&folder)?;
+    remove_stale_temps(path);
+    Ok(())
+}
+
+/// How old a leftover temp file must be before a save deletes it: far longer than any save,
+/// so another program's save in flight is never disturbed.
+const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Deletes temp files that a killed or crashed save left behind (best effort).
+fn remove_stale_temps(path: &Path) {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return;
+    };
+    let prefixes = [
+        format!("{name}.tmp-"),
+        format!("{name}.prev.tmp-"),
+        format!("{name}.damaged.tmp-"),
+    ];
+    let Ok(entries) = fs::read_dir(folder_of(path)) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(file_name) = file_name.to_str() else {
+            continue;
+        };
+        if !prefixes.iter().any(|p| file_name.starts_with(p.as_str())) {
+            continue;
+        }
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > STALE_TEMP_AGE);
+        if stale {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 fn write_then_swap(path: &Path, tmp: &Path, bytes: &[u8], keep: Keep) -> Result<()> {
