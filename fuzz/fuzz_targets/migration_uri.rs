@@ -1,15 +1,24 @@
 //! Google Authenticator transfer-URI decoder: never panics, and every batch it accepts
 //! encodes (Google's format can hold whatever it decodes) and decodes back to the same accounts.
+//!
+//! Inputs starting with `otpauth-migration:` go through the whole URI decoder; others are fed
+//! to the protobuf decoder as raw payload bytes, which libFuzzer explores far better than
+//! bytes hidden behind base64.
 #![no_main]
 
 use countersign_oath::migration;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else {
-        return;
+    let decoded = if data.starts_with(b"otpauth-migration:") {
+        let Ok(text) = std::str::from_utf8(data) else {
+            return;
+        };
+        migration::decode(text)
+    } else {
+        migration::decode_payload(data)
     };
-    let Ok(batch) = migration::decode(text) else {
+    let Ok(batch) = decoded else {
         return;
     };
     let uris = migration::encode(&batch.accounts, 3)

@@ -89,7 +89,45 @@ pub fn decode(uri: &str) -> Result<MigrationBatch, MigrationError> {
         .filter(|d| !d.is_empty())
         .ok_or(MigrationError::MissingData)?;
     let bytes = decode_base64(data)?;
-    parse_payload(&bytes)
+    decode_payload(&bytes)
+}
+
+/// Decodes the `MigrationPayload` protobuf message itself (the bytes the `data` parameter
+/// carries in base64).
+pub fn decode_payload(bytes: &[u8]) -> Result<MigrationBatch, MigrationError> {
+    let mut batch = MigrationBatch {
+        accounts: Vec::new(),
+        version: 0,
+        batch_size: 0,
+        batch_index: 0,
+        batch_id: 0,
+    };
+    let mut reader = Reader::new(bytes);
+    while let Some((field, value)) = reader.next_field()? {
+        match (field, value) {
+            (1, Value::Bytes(message)) => {
+                let index = batch.accounts.len();
+                let account = parse_account(message).map_err(|reason| match reason {
+                    AccountError::Protobuf(reason) => {
+                        MigrationError::Protobuf(format!("account {index}: {reason}"))
+                    }
+                    AccountError::Unusable(reason) => MigrationError::Account { index, reason },
+                })?;
+                batch.accounts.push(account);
+            }
+            (2, Value::Varint(v)) => batch.version = v as i32,
+            (3, Value::Varint(v)) => batch.batch_size = v as i32,
+            (4, Value::Varint(v)) => batch.batch_index = v as i32,
+            (5, Value::Varint(v)) => batch.batch_id = v as i32,
+            (1..=5, _) => {
+                return Err(MigrationError::Protobuf(format!(
+                    "payload field {field} has the wrong wire type"
+                )))
+            }
+            _ => {}
+        }
+    }
+    Ok(batch)
 }
 
 /// Encodes accounts as transfer URIs, at most `max_per_code` accounts in each (Google puts
@@ -252,42 +290,6 @@ fn decode_base64(data: &str) -> Result<Zeroizing<Vec<u8>>, MigrationError> {
         .decode(normalised.as_bytes())
         .map(Zeroizing::new)
         .map_err(|_| MigrationError::Base64)
-}
-
-fn parse_payload(bytes: &[u8]) -> Result<MigrationBatch, MigrationError> {
-    let mut batch = MigrationBatch {
-        accounts: Vec::new(),
-        version: 0,
-        batch_size: 0,
-        batch_index: 0,
-        batch_id: 0,
-    };
-    let mut reader = Reader::new(bytes);
-    while let Some((field, value)) = reader.next_field()? {
-        match (field, value) {
-            (1, Value::Bytes(message)) => {
-                let index = batch.accounts.len();
-                let account = parse_account(message).map_err(|reason| match reason {
-                    AccountError::Protobuf(reason) => {
-                        MigrationError::Protobuf(format!("account {index}: {reason}"))
-                    }
-                    AccountError::Unusable(reason) => MigrationError::Account { index, reason },
-                })?;
-                batch.accounts.push(account);
-            }
-            (2, Value::Varint(v)) => batch.version = v as i32,
-            (3, Value::Varint(v)) => batch.batch_size = v as i32,
-            (4, Value::Varint(v)) => batch.batch_index = v as i32,
-            (5, Value::Varint(v)) => batch.batch_id = v as i32,
-            (1..=5, _) => {
-                return Err(MigrationError::Protobuf(format!(
-                    "payload field {field} has the wrong wire type"
-                )))
-            }
-            _ => {}
-        }
-    }
-    Ok(batch)
 }
 
 enum AccountError {
