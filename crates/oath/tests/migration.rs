@@ -296,7 +296,8 @@ fn hand_built_payload_with_unknown_fields_decodes_and_md5_is_refused() {
 
 #[test]
 fn malformed_transfer_uris_get_an_error_naming_the_problem() {
-    let cases: &[(&str, fn(&MigrationError) -> bool)] = &[
+    type Case = (&'static str, fn(&MigrationError) -> bool);
+    let cases: &[Case] = &[
         ("otpauth://totp/a?secret=JBSWY3DPEHPK3PXP", |e| {
             matches!(e, MigrationError::Scheme)
         }),

@@ -199,7 +199,8 @@ fn display_and_debug_never_show_the_secret() {
 #[test]
 fn malformed_uris_get_an_error_naming_the_wrong_part() {
     let s = "secret=JBSWY3DPEHPK3PXP";
-    let cases: Vec<(String, fn(&UriError) -> bool)> = vec![
+    type Case = (String, fn(&UriError) -> bool);
+    let cases: Vec<Case> = vec![
         ("https://example.com".into(), |e| {
             matches!(e, UriError::Scheme)
         }),
