@@ -19,7 +19,7 @@ mod params;
 pub mod pskc;
 mod secret;
 pub mod tokencsv;
-mod uri;
+pub mod uri;
 
 pub use algorithm::{Algorithm, UnknownAlgorithm};
 pub use otp::{Code, Kind, Otp, STEAM_ALPHABET, STEAM_CODE_LENGTH};

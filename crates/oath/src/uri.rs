@@ -50,6 +50,7 @@ const STEAM_ISSUER: &str = "Steam";
 
 /// An account as an `otpauth://` URI describes it.
 ///
+/// The accepted syntax and the rules for ambiguous cases are in the [module docs](crate::uri).
 /// `Debug` and `Display` never show the secret; [`KeyUri::to_uri`] does.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyUri {
@@ -69,7 +70,7 @@ pub struct KeyUri {
 impl KeyUri {
     /// Parses an `otpauth://` URI.
     ///
-    /// See the [module docs](self) for what is accepted.
+    /// See the [module docs](crate::uri) for what is accepted and the rules applied.
     pub fn parse(uri: &str) -> Result<KeyUri, UriError> {
         let uri = uri.trim();
         let rest = strip_prefix_ignore_case(uri, "otpauth://").ok_or(UriError::Scheme)?;
