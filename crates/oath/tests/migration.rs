@@ -352,3 +352,73 @@ fn an_empty_payload_is_a_batch_with_no_accounts() {
     assert_eq!(batch.version, 1);
     assert!(batch.accounts.is_empty());
 }
+
+/// Runs Google's protobuf Python package (through `tests/oracle/migration_payload.py`) on what
+/// `migration::encode` writes, when python3 with `protobuf` is installed.
+#[test]
+fn encoded_payloads_decode_with_googles_protobuf_package() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+
+    let available = Command::new("python3")
+        .args(["-c", "import google.protobuf"])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !available {
+        println!("NOTICE: python3 with the protobuf package is missing; skipping the Google decoder check");
+        return;
+    }
+    let accounts = sample_accounts(7);
+    let uris = migration::encode(&accounts, 3).unwrap();
+    let script =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/migration_payload.py");
+    let mut child = Command::new("python3")
+        .arg(script)
+        .arg("--decode")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(uris.join("\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let decoded: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let batches = decoded.as_array().unwrap();
+    assert_eq!(batches.len(), 3);
+    let mut index = 0;
+    for (batch_index, batch) in batches.iter().enumerate() {
+        assert_eq!(batch["version"], 1);
+        assert_eq!(batch["batch_size"], 3);
+        assert_eq!(batch["batch_index"], batch_index);
+        assert_eq!(batch["batch_id"], batches[0]["batch_id"]);
+        for google in batch["accounts"].as_array().unwrap() {
+            let ours = &accounts[index];
+            index += 1;
+            let expected_name = match &ours.issuer {
+                Some(issuer) => format!("{issuer}:{}", ours.account),
+                None => format!(":{}", ours.account),
+            };
+            assert_eq!(google["name"], expected_name.as_str());
+            assert_eq!(google["issuer"], ours.issuer.as_deref().unwrap_or(""));
+            assert_eq!(
+                google["secret_base32"],
+                ours.otp.secret.to_base32().as_str()
+            );
+            assert_eq!(google["algorithm"], ours.otp.algorithm.to_string().as_str());
+            assert_eq!(google["digits"], ours.otp.digits.value());
+            match ours.otp.kind {
+                Kind::Hotp { counter } => {
+                    assert_eq!(google["type"], "hotp");
+                    assert_eq!(google["counter"], counter);
+                }
+                _ => assert_eq!(google["type"], "totp"),
+            }
+        }
+    }
+    assert_eq!(index, accounts.len());
+}

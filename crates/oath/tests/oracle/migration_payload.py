@@ -15,6 +15,10 @@ and enum values as Google Authenticator uses them:
   OtpType    { UNSPECIFIED = 0; HOTP = 1; TOTP = 2; }
 
 Run: python3 migration_payload.py   (needs `pip install protobuf`)
+
+`python3 migration_payload.py --decode` instead reads transfer URIs (one a line) on stdin and
+prints, for each, the payload Google's decoder sees as JSON (secrets in base32); the Rust test
+`encoded_payloads_decode_with_googles_protobuf_package` uses it to check `migration::encode`.
 """
 import base64
 import json
@@ -143,5 +147,30 @@ def main():
     print("wrote", os.path.normpath(path))
 
 
+def decode_stdin():
+    import sys
+    names = {v: k for k, v in ALGORITHMS.items()}
+    digits = {v: k for k, v in DIGITS.items()}
+    types = {v: k for k, v in TYPES.items()}
+    out = []
+    for line in sys.stdin.read().split():
+        data = urllib.parse.unquote(line.split("data=", 1)[1])
+        message = Payload.FromString(base64.b64decode(data))
+        out.append({
+            "version": message.version, "batch_size": message.batch_size,
+            "batch_index": message.batch_index, "batch_id": message.batch_id,
+            "accounts": [{
+                "secret_base32": base64.b32encode(p.secret).decode().rstrip("="),
+                "name": p.name, "issuer": p.issuer, "algorithm": names[p.algorithm],
+                "digits": digits[p.digits], "type": types[p.type], "counter": p.counter,
+            } for p in message.otp_parameters],
+        })
+    json.dump(out, sys.stdout, ensure_ascii=False)
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+    if sys.argv[1:] == ["--decode"]:
+        decode_stdin()
+    else:
+        main()
