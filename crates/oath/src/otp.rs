@@ -137,6 +137,7 @@ impl Otp {
     /// Returns the offset (in steps or counters) of the first match, trying the current step
     /// first, then -1, +1, -2, +2... Spaces in `code` are ignored; Steam codes are compared
     /// case-insensitively. The caller must remember used steps: a code is valid only once.
+    /// The cost is one HMAC per step tried, so keep `window` small (RFC 6238 suggests 1).
     pub fn verify(&self, code: &str, unix_seconds: u64, window: u32) -> Option<i64> {
         let code = self.normalise_candidate(code)?;
         match self.kind {

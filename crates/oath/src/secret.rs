@@ -27,18 +27,22 @@ impl Secret {
 
     /// Decodes base32 (RFC 4648) the way people and QR codes write it: upper or lower case,
     /// with or without `=` padding, with spaces, tabs or hyphens between groups.
+    ///
+    /// Unused bits in the last character need not be zero (as most authenticator apps
+    /// allow); a symbol count that no byte count encodes to (1, 3 or 6 left over) is refused.
     pub fn from_base32(text: &str) -> Result<Secret, SecretError> {
         let mut bytes = Vec::with_capacity(text.len() * 5 / 8 + 1);
         let mut buffer: u64 = 0;
         let mut bits = 0u32;
         let mut symbols = 0usize;
-        let mut padding_started = false;
+        // Position of the first `=`: padding may only be followed by more padding.
+        let mut padding_at = None;
         for (position, character) in text.chars().enumerate() {
             if matches!(character, ' ' | '\t' | '\n' | '\r' | '-') {
                 continue;
             }
             if character == '=' {
-                padding_started = true;
+                padding_at.get_or_insert(position);
                 continue;
             }
             let value = match character {
@@ -53,11 +57,11 @@ impl Secret {
                     });
                 }
             };
-            if padding_started {
+            if let Some(position) = padding_at {
                 bytes.zeroize();
                 return Err(SecretError::InvalidBase32Character {
                     character: '=',
-                    position: position.saturating_sub(1),
+                    position,
                 });
             }
             symbols += 1;
