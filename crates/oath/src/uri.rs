@@ -11,12 +11,13 @@
 //!
 //! What this parser accepts, and the rules it applies where apps disagree:
 //!
-//! - **Issuer.** The label is split at its first colon: before it is the label's issuer, after
-//!   it the account, leading spaces dropped (also without a colon). When the `issuer` parameter is present and not
-//!   empty it wins, also when the label's prefix differs (the parameter is what Google's Key
-//!   URI spec calls the primary source, and apps that disagree usually put a display name in
-//!   the label); the account is still the part after the colon. With neither, the issuer is
-//!   `None`. A label with no account and no issuer is [`UriError::MissingLabel`].
+//! - **Issuer.** The label is split at its first colon: before it is the label's issuer,
+//!   after it the account. Leading spaces of the account are dropped (with or without a
+//!   colon). When the `issuer` parameter is present and not empty it wins, also when the
+//!   label's prefix differs: Google's Key URI format recommends the parameter and makes the
+//!   prefix the fallback, and apps that disagree usually put a display name in the label. The
+//!   account is still the part after the colon. With neither, the issuer is `None`. A label
+//!   with no account and no issuer is [`UriError::MissingLabel`].
 //! - **Percent-encoding.** The label and parameters are percent-decoded and must be UTF-8.
 //!   In parameter values a `+` also means a space (HTML form encoding, which many
 //!   generators use); in the label it is a literal `+`.
