@@ -146,12 +146,13 @@ impl Otp {
                 .map(|matched| (matched - counter) as i64),
             Kind::Totp { .. } | Kind::Steam { .. } => {
                 let origin = self.counter_at(unix_seconds);
+                let generator = self.generator();
                 let window = i64::from(window);
                 let offsets = std::iter::once(0).chain((1..=window).flat_map(|step| [-step, step]));
                 offsets.into_iter().find(|&offset| {
                     origin
                         .checked_add_signed(offset)
-                        .is_some_and(|counter| self.code_for_counter(counter).ct_eq(&code))
+                        .is_some_and(|counter| generator.code(counter).ct_eq(&code))
                 })
             }
         }
@@ -162,9 +163,10 @@ impl Otp {
     /// then store `matched + 1` as the next counter.
     pub fn verify_hotp(&self, code: &str, counter: u64, look_ahead: u32) -> Option<u64> {
         let code = self.normalise_candidate(code)?;
+        let generator = self.generator();
         (0..=u64::from(look_ahead))
             .map_while(|offset| counter.checked_add(offset))
-            .find(|&candidate| self.code_for_counter(candidate).ct_eq(&code))
+            .find(|&candidate| generator.code(candidate).ct_eq(&code))
     }
 
     fn counter_at(&self, unix_seconds: u64) -> u64 {
@@ -189,6 +191,10 @@ impl Otp {
     }
 
     fn code_for_counter(&self, counter: u64) -> Code {
+        self.generator().code(counter)
+    }
+
+    fn generator(&self) -> Generator {
         let (algorithm, digits) = match self.kind {
             Kind::Steam { .. } => (totp_rs::Algorithm::Steam, STEAM_CODE_LENGTH as u8),
             _ => (self.algorithm.to_totp_rs(), self.digits.value()),
@@ -202,10 +208,26 @@ impl Otp {
             .with_step_duration(1)
             .with_secret(self.secret.as_bytes().to_vec())
             .build_noncompliant();
-        if digits == 10 {
-            return ten_digit_code(totp.sign(counter).as_ref());
+        Generator {
+            totp,
+            ten_digits: digits == 10,
         }
-        Code(Zeroizing::new(totp.generate(counter).to_string()))
+    }
+}
+
+/// `totp-rs` set up for one account (its secret copy is zeroized on drop), reused across the
+/// counters a verification tries.
+struct Generator {
+    totp: totp_rs::Totp,
+    ten_digits: bool,
+}
+
+impl Generator {
+    fn code(&self, counter: u64) -> Code {
+        if self.ten_digits {
+            return ten_digit_code(self.totp.sign(counter).as_ref());
+        }
+        Code(Zeroizing::new(self.totp.generate(counter).to_string()))
     }
 }
 
