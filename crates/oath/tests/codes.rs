@@ -368,3 +368,32 @@ fn otp_serialises_with_a_base32_secret_and_reads_back() {
     });
     assert!(serde_json::from_value::<Otp>(bad_digits).is_err());
 }
+
+/// The vault stores `Otp` as JSON; this pins the shape of every kind.
+#[test]
+fn kinds_serialise_as_tagged_objects() {
+    let cases = [
+        (
+            Kind::Totp {
+                period: Period::new(60).unwrap(),
+            },
+            serde_json::json!({"type": "totp", "period": 60}),
+        ),
+        (
+            Kind::Hotp { counter: 9 },
+            serde_json::json!({"type": "hotp", "counter": 9}),
+        ),
+        (
+            Kind::Steam {
+                period: Period::THIRTY_SECONDS,
+            },
+            serde_json::json!({"type": "steam", "period": 30}),
+        ),
+    ];
+    for (kind, json) in cases {
+        assert_eq!(serde_json::to_value(kind).unwrap(), json);
+        assert_eq!(serde_json::from_value::<Kind>(json).unwrap(), kind);
+    }
+    let zero_period = serde_json::json!({"type": "totp", "period": 0});
+    assert!(serde_json::from_value::<Kind>(zero_period).is_err());
+}
