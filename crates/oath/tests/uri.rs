@@ -321,3 +321,46 @@ fn secret_errors_say_which_character_is_wrong() {
         "{message}"
     );
 }
+
+#[test]
+fn parses_uris_in_the_shapes_common_services_issue() {
+    let cases = [
+        // Lower-case 80-bit secret, e-mail account.
+        (
+            "otpauth://totp/Microsoft:alice%40outlook.com?secret=jbswy3dpehpk3pxp&issuer=Microsoft",
+            "Microsoft",
+            "alice@outlook.com",
+            10,
+        ),
+        // Encoded colon in the label.
+        (
+            "otpauth://totp/Google%3Aalice%40gmail.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Google",
+            "Google",
+            "alice@gmail.com",
+            20,
+        ),
+        // Issuer with spaces, 64-character (320-bit) secret.
+        (
+            "otpauth://totp/Amazon%20Web%20Services:root@123456789012?secret=\
+             JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP\
+             &issuer=Amazon%20Web%20Services",
+            "Amazon Web Services",
+            "root@123456789012",
+            40,
+        ),
+        // Secret grouped in fours, as "can't scan?" pages show it.
+        (
+            "otpauth://totp/Example:bob?secret=jbsw%20y3dp%20ehpk%203pxp&issuer=Example&algorithm=SHA1&digits=6&period=30",
+            "Example",
+            "bob",
+            10,
+        ),
+    ];
+    for (text, issuer, account, secret_bytes) in cases {
+        let uri = parse(text);
+        assert_eq!(uri.issuer.as_deref(), Some(issuer), "{text}");
+        assert_eq!(uri.account, account, "{text}");
+        assert_eq!(uri.otp.secret.len(), secret_bytes, "{text}");
+        assert_eq!(parse(&uri.to_uri()), uri);
+    }
+}
