@@ -364,3 +364,66 @@ fn parses_uris_in_the_shapes_common_services_issue() {
         assert_eq!(parse(&uri.to_uri()), uri);
     }
 }
+
+#[test]
+fn formatting_any_issuer_and_account_parses_back_equal() {
+    let pieces = [
+        "a", ":", " ", "%", "+", "&", "=", "#", "?", "/", "é", "✓", "%3A", "Steam", "@", "\u{7f}",
+    ];
+    let mut texts = vec![String::new()];
+    for first in pieces {
+        for second in pieces {
+            texts.push(format!("{first}{second}"));
+            texts.push(format!("x{first}y{second}z"));
+        }
+    }
+    let secret = Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap();
+    let mut checked = 0;
+    for issuer in texts.iter().step_by(7) {
+        for account in &texts {
+            // Documented normalisations: no empty issuer, no leading spaces in the account,
+            // and an account needs an issuer or a name.
+            if account.starts_with(' ') || (issuer.is_empty() && account.is_empty()) {
+                continue;
+            }
+            let uri = KeyUri {
+                otp: countersign_oath::Otp::new_totp(
+                    secret.clone(),
+                    Algorithm::Sha1,
+                    Digits::SIX,
+                    Period::THIRTY_SECONDS,
+                ),
+                issuer: Some(issuer.clone()).filter(|i| !i.is_empty()),
+                account: account.clone(),
+                image: Some(format!("https://e.com/{account}")),
+                extra: vec![(issuer.clone(), account.clone())]
+                    .into_iter()
+                    .filter(|(name, _)| {
+                        ![
+                            "secret",
+                            "issuer",
+                            "algorithm",
+                            "digits",
+                            "period",
+                            "counter",
+                            "image",
+                            "encoder",
+                        ]
+                        .contains(&name.to_ascii_lowercase().as_str())
+                    })
+                    .collect(),
+            };
+            let text = uri.to_uri();
+            assert_eq!(KeyUri::parse(&text).as_ref(), Ok(&uri), "{text}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 10_000, "{checked}");
+}
+
+#[test]
+fn documented_normalisations_of_the_label() {
+    let uri = parse("otpauth://totp/%20%20alice?secret=JBSWY3DPEHPK3PXP&issuer=");
+    assert_eq!(uri.account, "alice", "leading spaces go");
+    assert_eq!(uri.issuer, None, "an empty issuer parameter is no issuer");
+}
