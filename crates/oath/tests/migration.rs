@@ -422,3 +422,42 @@ fn encoded_payloads_decode_with_googles_protobuf_package() {
     }
     assert_eq!(index, accounts.len());
 }
+
+#[test]
+fn encode_then_decode_keeps_any_issuer_and_account() {
+    let pieces = [
+        "",
+        "a",
+        ":",
+        "a:",
+        ":a",
+        "A",
+        " x",
+        "é:✓",
+        "%3A",
+        "Issuer 1 ü",
+    ];
+    let mut accounts = Vec::new();
+    for issuer in pieces {
+        for account in pieces {
+            if account.starts_with(' ') {
+                continue; // Documented: leading spaces of account names are dropped.
+            }
+            accounts.push(KeyUri {
+                otp: Otp::new_totp(
+                    Secret::from_bytes(vec![1, 2, 3]),
+                    Algorithm::Sha1,
+                    Digits::SIX,
+                    Period::THIRTY_SECONDS,
+                ),
+                issuer: Some(issuer.to_owned()).filter(|i| !i.is_empty()),
+                account: account.to_owned(),
+                image: None,
+                extra: Vec::new(),
+            });
+        }
+    }
+    let uris = migration::encode(&accounts, 10).unwrap();
+    let batches = uris.iter().map(|u| migration::decode(u).unwrap()).collect();
+    assert_eq!(migration::join(batches).unwrap(), accounts);
+}
