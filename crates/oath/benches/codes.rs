@@ -17,15 +17,30 @@ fn codes(c: &mut Criterion) {
     let accounts = [
         (
             "totp_sha1_6",
-            Otp::new_totp(secret(), Algorithm::Sha1, Digits::SIX, Period::THIRTY_SECONDS),
+            Otp::new_totp(
+                secret(),
+                Algorithm::Sha1,
+                Digits::SIX,
+                Period::THIRTY_SECONDS,
+            ),
         ),
         (
             "totp_sha256_8",
-            Otp::new_totp(secret(), Algorithm::Sha256, Digits::EIGHT, Period::THIRTY_SECONDS),
+            Otp::new_totp(
+                secret(),
+                Algorithm::Sha256,
+                Digits::EIGHT,
+                Period::THIRTY_SECONDS,
+            ),
         ),
         (
             "totp_sha512_8",
-            Otp::new_totp(secret(), Algorithm::Sha512, Digits::EIGHT, Period::THIRTY_SECONDS),
+            Otp::new_totp(
+                secret(),
+                Algorithm::Sha512,
+                Digits::EIGHT,
+                Period::THIRTY_SECONDS,
+            ),
         ),
         (
             "totp_sha1_10",
@@ -55,7 +70,9 @@ fn codes(c: &mut Criterion) {
     });
 
     let uri = "otpauth://totp/ACME%20Co:john.doe%40email.com?secret=HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ&issuer=ACME%20Co&algorithm=SHA1&digits=6&period=30";
-    c.bench_function("parse_otpauth_uri", |b| b.iter(|| KeyUri::parse(black_box(uri))));
+    c.bench_function("parse_otpauth_uri", |b| {
+        b.iter(|| KeyUri::parse(black_box(uri)))
+    });
 }
 
 criterion_group!(benches, codes);
