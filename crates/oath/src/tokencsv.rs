@@ -113,18 +113,20 @@ pub fn parse(text: &str) -> Result<TokenFile, CsvError> {
         .has_headers(false)
         .delimiter(delimiter)
         .flexible(true)
-        .comment(Some(b'#'))
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
     let mut records: Vec<(u64, Vec<String>)> = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| CsvError::Syntax {
-            line: e.position().map_or(0, |p| p.line()),
+            line: e.position().map_or(0, |p| line_of(text, p.byte())),
             reason: e.to_string(),
         })?;
-        let line = record.position().map_or(0, |p| p.line());
+        // The reader's own line count skips blank lines: count from the byte offset instead.
+        let line = record.position().map_or(0, |p| line_of(text, p.byte()));
         let fields: Vec<String> = record.iter().map(str::to_owned).collect();
-        if fields.iter().all(String::is_empty) {
+        // Comment lines are skipped here rather than by the reader, whose line count would
+        // then leave them out.
+        if fields.iter().all(String::is_empty) || fields[0].starts_with('#') {
             continue;
         }
         records.push((line, fields));
@@ -170,6 +172,17 @@ pub fn parse(text: &str) -> Result<TokenFile, CsvError> {
         }
     }
     Ok(out)
+}
+
+/// 1-based line number of a byte offset.
+fn line_of(text: &str, byte: u64) -> u64 {
+    let bytes = text.as_bytes();
+    let mut end = usize::try_from(byte).unwrap_or(usize::MAX).min(text.len());
+    // A record's offset is where the reader started, before the blank lines it skipped.
+    while end < bytes.len() && matches!(bytes[end], b'\n' | b'\r') {
+        end += 1;
+    }
+    1 + bytes[..end].iter().filter(|b| **b == b'\n').count() as u64
 }
 
 fn detect_delimiter(text: &str) -> u8 {

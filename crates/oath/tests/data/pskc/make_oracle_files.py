@@ -197,6 +197,14 @@ def main():
         got = [k.secret.hex() for k in p.keys]
         assert got == [k["secret"] for k in exp["keys"]], fname
 
+    # The same 50 keys as CSV, written by python-pskc's pskc2csv (hex and base32 secrets).
+    import subprocess
+    src = os.path.join(OUT, "plain-50-keys.pskcxml")
+    for enc in ("hex", "base32"):
+        text = subprocess.run(["pskc2csv", "-e", enc, src], check=True, capture_output=True,
+                              text=True).stdout
+        open(os.path.join(OUT, f"pskc2csv-50-keys-{enc}.csv"), "w").write(text)
+
     with open(os.path.join(OUT, "expected.json"), "w") as f:
         json.dump(expected, f, indent=1, sort_keys=True)
         f.write("\n")
