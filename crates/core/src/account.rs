@@ -57,13 +57,13 @@ pub struct Account {
     /// How codes are made, including the secret (and the HOTP counter).
     pub otp: Otp,
     /// Icon reference (an `image` URL from the key URI, or an icon-pack name).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub icon: Option<String>,
     /// Group/folder name.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
     /// Pinned to the top.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub favourite: bool,
     /// Sort position; the vault keeps positions `0..n` in order.
     #[serde(default)]
@@ -72,7 +72,7 @@ pub struct Account {
     #[serde(default)]
     pub created: i64,
     /// When a code was last used/copied (Unix seconds).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_used: Option<i64>,
 }
 
@@ -207,6 +207,19 @@ pub struct Activation {
     pub label: String,
     /// Sort position among accounts.
     pub position: u32,
+    /// The server's challenge-signing public key (base64url P-256 point); its SHA-256 is
+    /// `server_key_fingerprint`. Added by the push client.
+    pub server_public_key: String,
+    /// SHA-256 (hex) of the server's self-signed TLS certificate, pinned at activation; empty
+    /// when the server has a publicly trusted certificate.
+    pub tls_fingerprint: String,
+    /// The long-poll cursor the server gave at activation.
+    pub cursor: u64,
+    /// The server answered `device_not_activated`: the account must be removed and re-added.
+    pub not_activated: bool,
+    /// The user removed the account; the key stays only until the server confirms the
+    /// deactivation (retried when offline), then the entry is deleted.
+    pub pending_removal: bool,
 }
 
 impl fmt::Debug for Activation {
@@ -220,6 +233,11 @@ impl fmt::Debug for Activation {
             .field("server_key_fingerprint", &self.server_key_fingerprint)
             .field("label", &self.label)
             .field("position", &self.position)
+            .field("server_public_key", &self.server_public_key)
+            .field("tls_fingerprint", &self.tls_fingerprint)
+            .field("cursor", &self.cursor)
+            .field("not_activated", &self.not_activated)
+            .field("pending_removal", &self.pending_removal)
             .finish()
     }
 }

@@ -72,7 +72,16 @@ pub(crate) fn open(
     aad: &[u8],
     ciphertext: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, Unsealable> {
-    let mut buffer = Zeroizing::new(ciphertext.to_vec());
+    open_in_place(key, nonce, aad, Zeroizing::new(ciphertext.to_vec()))
+}
+
+/// Opens a ciphertext (with its tag) in its own buffer, which becomes the plaintext.
+pub(crate) fn open_in_place(
+    key: &[u8; KEY_LEN],
+    nonce: [u8; NONCE_LEN],
+    aad: &[u8],
+    mut buffer: Zeroizing<Vec<u8>>,
+) -> Result<Zeroizing<Vec<u8>>, Unsealable> {
     let len = aead_key(key)
         .open_in_place(
             Nonce::assume_unique_for_key(nonce),

@@ -22,6 +22,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use countersign_oath::{Code, Kind};
+use zeroize::Zeroizing;
 
 pub use self::contents::{Contents, ContentsError};
 use self::crypto::Key;
@@ -603,12 +604,13 @@ impl Vault {
 
     /// Parses, unlocks and decrypts file bytes read from `path` (used for messages only).
     fn open_bytes(path: &Path, bytes: &[u8], unlock: &Unlock) -> Result<Vault> {
-        let parsed = VaultFile::parse(bytes).map_err(|e| format_error(path, e))?;
+        let mut parsed = VaultFile::parse(bytes).map_err(|e| format_error(path, e))?;
         let id = VaultId(parsed.info.vault_id);
         let key = unlock_key(&id, &parsed.slots, unlock)?;
         let aad = parsed.header_bytes(parsed.ciphertext.len());
-        let plaintext = crypto::open(&key, parsed.nonce, &aad, &parsed.ciphertext)
-            .map_err(|_| tampered(path))?;
+        let sealed = Zeroizing::new(std::mem::take(&mut parsed.ciphertext));
+        let plaintext =
+            crypto::open_in_place(&key, parsed.nonce, &aad, sealed).map_err(|_| tampered(path))?;
         let contents = Contents::from_json(&plaintext).map_err(|_| Error::VaultTampered {
             path: path.to_path_buf(),
             previous: previous_if_exists(path),
