@@ -13,6 +13,8 @@ pub mod error;
 pub mod keystore;
 pub mod password;
 pub mod paths;
+#[cfg(feature = "qr")]
+pub mod qr;
 pub mod vault;
 
 pub use account::{Account, AccountId, AccountPatch, Activation};

@@ -1,0 +1,327 @@
+//! Finding and reading every QR code in an image.
+//!
+//! The chain, cheapest first; it stops after the first pass that reads at least one code:
+//!
+//! 1. **Scale pyramid.** The image is halved until its longer side is at most
+//!    [`FIRST_PASS_SIDE`] pixels. Large photos and screenshots are read there first (fast,
+//!    and halving averages out sensor noise); then each larger level up to full size (small
+//!    or dense codes need the resolution); then the smaller levels (very blurry codes become
+//!    sharp when shrunk).
+//! 2. **Binarisations** at each level: rqrr's own moving-average threshold, then the same on
+//!    the inverted image (light codes on dark backgrounds), then a block-wise local threshold
+//!    after contrast stretching (uneven light, low contrast), plain and inverted.
+//! 3. **rxing** (feature `qr-rxing`), a port of ZXing, on the full image, when rqrr read
+//!    nothing at any level. It recovers dense codes under perspective or blur that rqrr's
+//!    grid sampling misses.
+//!
+//! rqrr panics on some malformed grids (rqrr issue #54); every call runs under
+//! `catch_unwind`, and a panic counts as "nothing read" for that pass.
+
+use std::fmt;
+use std::io::Cursor;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use image::{DynamicImage, GrayImage, ImageReader};
+use zeroize::Zeroizing;
+
+use super::preprocess::{halve, local_threshold, stretch_contrast};
+use super::{Content, QrError};
+
+/// The longer side the first, fast pass works at.
+pub const FIRST_PASS_SIDE: u32 = 1024;
+/// The largest image side accepted (larger files are refused before decoding).
+pub const MAX_SIDE: u32 = 16_384;
+/// The most memory image decoding may allocate.
+const MAX_ALLOC: u64 = 512 * 1024 * 1024;
+/// Pyramid levels below this longer side are not tried (a QR code needs 21+ modules).
+const MIN_SIDE: u32 = 64;
+
+/// One QR code read from an image: its text and what the text is.
+///
+/// `Debug` does not show the text (it usually holds a secret).
+pub struct Decoded {
+    text: Zeroizing<String>,
+    /// The text, classified.
+    pub content: Content,
+    /// Which decoder read it.
+    pub engine: Engine,
+}
+
+impl Decoded {
+    /// Classifies a decoded text.
+    pub fn new(text: String, engine: Engine) -> Decoded {
+        let content = Content::classify(&text);
+        Decoded {
+            text: Zeroizing::new(text),
+            content,
+            engine,
+        }
+    }
+
+    /// The code's text exactly as read (may contain a secret).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+}
+
+impl fmt::Debug for Decoded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Decoded")
+            .field("text", &"..redacted..")
+            .field("content", &self.content)
+            .field("engine", &self.engine)
+            .finish()
+    }
+}
+
+/// The decoder that read a code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Engine {
+    /// rqrr (a Rust port of quirc), with this module's pre-processing.
+    Rqrr,
+    /// rxing (a Rust port of ZXing), the fallback.
+    Rxing,
+}
+
+/// Which decoders to run; [`Chain::default`] is the best this build has.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Chain {
+    /// rqrr with the scale pyramid and binarisations only.
+    Rqrr,
+    /// Then rxing when rqrr read nothing (needs feature `qr-rxing`; without it, as `Rqrr`).
+    #[default]
+    RqrrThenRxing,
+    /// Only rxing on the full image (for comparison in the benchmark).
+    Rxing,
+}
+
+/// Reads every QR code in an image file's bytes (PNG, JPEG, GIF, BMP, WebP).
+pub fn decode_image_bytes(bytes: &[u8]) -> Result<Vec<Decoded>, QrError> {
+    let mut reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|err| QrError::UnreadableImage(err.to_string()))?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(MAX_ALLOC);
+    reader.limits(limits);
+    if reader.format().is_none() {
+        return Err(QrError::UnreadableImage(
+            "the file's format is not recognised".to_owned(),
+        ));
+    }
+    let (width, height) = reader
+        .into_dimensions()
+        .map_err(|err| QrError::UnreadableImage(err.to_string()))?;
+    if width > MAX_SIDE || height > MAX_SIDE {
+        return Err(QrError::ImageTooLarge {
+            width,
+            height,
+            max: MAX_SIDE,
+        });
+    }
+    // `into_dimensions` consumed the reader; open it again to decode.
+    let mut reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|err| QrError::UnreadableImage(err.to_string()))?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(MAX_ALLOC);
+    reader.limits(limits);
+    let image = reader
+        .decode()
+        .map_err(|err| QrError::UnreadableImage(err.to_string()))?;
+    Ok(decode_image(&image))
+}
+
+/// Reads every QR code in a decoded image (a camera frame, a pasted or captured image).
+pub fn decode_image(image: &DynamicImage) -> Vec<Decoded> {
+    decode_gray(&flatten_to_luma(image))
+}
+
+/// Reads every QR code in a greyscale image with the default chain.
+pub fn decode_gray(image: &GrayImage) -> Vec<Decoded> {
+    decode_texts(image, Chain::default())
+        .into_iter()
+        .map(|(text, engine)| Decoded::new(text.to_string(), engine))
+        .collect()
+}
+
+/// Reads every QR code's text with the given chain, each text once, in the order found.
+pub fn decode_texts(image: &GrayImage, chain: Chain) -> Vec<(Zeroizing<String>, Engine)> {
+    if image.width() == 0 || image.height() == 0 {
+        return Vec::new();
+    }
+    if chain != Chain::Rxing {
+        let found = rqrr_chain(image);
+        if !found.is_empty() {
+            return found.into_iter().map(|text| (text, Engine::Rqrr)).collect();
+        }
+    }
+    if chain != Chain::Rqrr {
+        return rxing_pass(image)
+            .into_iter()
+            .map(|text| (text, Engine::Rxing))
+            .collect();
+    }
+    Vec::new()
+}
+
+/// Converts to luma, compositing transparent pixels onto white (a transparent PNG of a code
+/// would otherwise turn its background black).
+fn flatten_to_luma(image: &DynamicImage) -> GrayImage {
+    if !image.color().has_alpha() {
+        return image.to_luma8();
+    }
+    let rgba = image.to_rgba8();
+    GrayImage::from_fn(rgba.width(), rgba.height(), |x, y| {
+        let [r, g, b, a] = rgba.get_pixel(x, y).0;
+        // Rec. 601 luma, then blend with white by alpha.
+        let luma = (299 * u32::from(r) + 587 * u32::from(g) + 114 * u32::from(b)) / 1000;
+        let blended = (luma * u32::from(a) + 255 * (255 - u32::from(a))) / 255;
+        image::Luma([blended as u8])
+    })
+}
+
+fn rqrr_chain(image: &GrayImage) -> Vec<Zeroizing<String>> {
+    // levels[0] is full size, each next one half the one before.
+    let mut levels = vec![image.clone()];
+    while levels
+        .last()
+        .is_some_and(|level| level.width().max(level.height()) / 2 >= MIN_SIDE)
+    {
+        let next = halve(levels.last().expect("levels is never empty"));
+        levels.push(next);
+    }
+    let first = levels
+        .iter()
+        .position(|level| level.width().max(level.height()) <= FIRST_PASS_SIDE)
+        .unwrap_or(levels.len() - 1);
+    let order: Vec<usize> = (0..=first).rev().chain(first + 1..levels.len()).collect();
+
+    let mut stretched_cache: Vec<Option<Option<GrayImage>>> = vec![None; levels.len()];
+    type Pass = fn(&GrayImage, &mut Option<Option<GrayImage>>) -> Vec<Zeroizing<String>>;
+    let passes: [Pass; 4] = [
+        |level, _| rqrr_grey(level, false),
+        |level, _| rqrr_grey(level, true),
+        |level, cache| {
+            let source = cache.get_or_insert_with(|| stretch_contrast(level));
+            rqrr_bits(
+                &local_threshold(source.as_ref().unwrap_or(level)),
+                level,
+                false,
+            )
+        },
+        |level, cache| {
+            let source = cache.get_or_insert_with(|| stretch_contrast(level));
+            rqrr_bits(
+                &local_threshold(source.as_ref().unwrap_or(level)),
+                level,
+                true,
+            )
+        },
+    ];
+    for pass in passes {
+        for &index in &order {
+            let found = pass(&levels[index], &mut stretched_cache[index]);
+            if !found.is_empty() {
+                return found;
+            }
+        }
+    }
+    Vec::new()
+}
+
+/// rqrr with its own thresholding.
+fn rqrr_grey(image: &GrayImage, invert: bool) -> Vec<Zeroizing<String>> {
+    let (w, h) = (image.width() as usize, image.height() as usize);
+    let raw = image.as_raw();
+    guarded(|| {
+        let prepared = if invert {
+            rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| 255 - raw[y * w + x])
+        } else {
+            rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| raw[y * w + x])
+        };
+        read_grids(prepared)
+    })
+}
+
+/// rqrr on a bitmap binarised here (`true` = black).
+fn rqrr_bits(bits: &[bool], image: &GrayImage, invert: bool) -> Vec<Zeroizing<String>> {
+    let (w, h) = (image.width() as usize, image.height() as usize);
+    guarded(|| {
+        let prepared =
+            rqrr::PreparedImage::prepare_from_bitmap(w, h, |x, y| bits[y * w + x] != invert);
+        read_grids(prepared)
+    })
+}
+
+fn read_grids<S>(mut prepared: rqrr::PreparedImage<S>) -> Vec<Zeroizing<String>>
+where
+    S: rqrr::ImageBuffer + Clone,
+{
+    let mut texts = Vec::new();
+    for grid in prepared.detect_grids() {
+        if let Ok((_, text)) = grid.decode() {
+            push_unique(&mut texts, Zeroizing::new(text));
+        }
+    }
+    texts
+}
+
+/// Runs a decoder, turning a panic into "nothing found".
+fn guarded(decode: impl FnOnce() -> Vec<Zeroizing<String>>) -> Vec<Zeroizing<String>> {
+    catch_unwind(AssertUnwindSafe(decode)).unwrap_or_default()
+}
+
+fn push_unique(texts: &mut Vec<Zeroizing<String>>, text: Zeroizing<String>) {
+    if !texts.iter().any(|seen| **seen == *text) {
+        texts.push(text);
+    }
+}
+
+#[cfg(feature = "qr-rxing")]
+fn rxing_pass(image: &GrayImage) -> Vec<Zeroizing<String>> {
+    use rxing::{BarcodeFormat, DecodeHints};
+    let (w, h) = (image.width(), image.height());
+    let luma = image.as_raw().clone();
+    guarded(move || {
+        let mut hints = DecodeHints {
+            PossibleFormats: Some(std::iter::once(BarcodeFormat::QR_CODE).collect()),
+            TryHarder: Some(true),
+            AlsoInverted: Some(true),
+            ..DecodeHints::default()
+        };
+        let mut texts = Vec::new();
+        match rxing::helpers::detect_multiple_in_luma_with_hints(luma.clone(), w, h, &mut hints) {
+            Ok(results) => {
+                for result in results {
+                    if *result.getBarcodeFormat() == BarcodeFormat::QR_CODE {
+                        push_unique(&mut texts, Zeroizing::new(result.getText().to_owned()));
+                    }
+                }
+            }
+            Err(_) => {
+                if let Ok(result) = rxing::helpers::detect_in_luma_with_hints(
+                    luma,
+                    w,
+                    h,
+                    Some(BarcodeFormat::QR_CODE),
+                    &mut hints,
+                ) {
+                    push_unique(&mut texts, Zeroizing::new(result.getText().to_owned()));
+                }
+            }
+        }
+        texts
+    })
+}
+
+#[cfg(not(feature = "qr-rxing"))]
+fn rxing_pass(_image: &GrayImage) -> Vec<Zeroizing<String>> {
+    Vec::new()
+}
