@@ -1,0 +1,454 @@
+//! `countersign-load`: a load tool for `countersign-server`.
+//!
+//! It starts the real server binary on a loopback port with a fresh data folder, then:
+//!
+//! 1. activates `--devices` simulated devices (one user each) through the real APIs;
+//! 2. opens one long-poll per device and reports the server's resident memory per idle
+//!    connection (`VmRSS` from `/proc`, before and after);
+//! 3. creates challenges at `--rate` per second for `--seconds` and reports the delivery
+//!    latency (relying-party request sent → challenge received and its signature verified
+//!    on the device), p50/p99;
+//! 4. runs `--verifications` TOTP verifications (one user each) and reports the rate.
+//!
+//! Targets (2-core machine): 10,000 idle long-polls at ≤ 16 KB each; p99 delivery ≤ 20 ms at
+//! 200 challenges/s. Traffic goes to 127.0.0.1 only, and every loop is bounded.
+#![forbid(unsafe_code)]
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use clap::Parser;
+use countersign_oath::{Algorithm, Digits, Otp, Period, Secret};
+use countersign_protocol::wire::{ActivateRequest, ActivateResponse, ChallengeBatch};
+use countersign_protocol::{ActivationUri, PublicKey, SignedRequest, SigningKey};
+use serde_json::{json, Value};
+use tokio::sync::Semaphore;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "countersign-load",
+    about = "Load tool for countersign-server (loopback only)"
+)]
+struct Args {
+    /// The server binary (default: countersign-server next to this one).
+    #[arg(long)]
+    server: Option<PathBuf>,
+    /// Simulated devices holding idle long-polls.
+    #[arg(long, default_value_t = 10_000)]
+    devices: usize,
+    /// Challenges per second during the delivery phase.
+    #[arg(long, default_value_t = 200)]
+    rate: u32,
+    /// Length of the delivery phase in seconds.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// TOTP verifications to run (one user each).
+    #[arg(long, default_value_t = 5_000)]
+    verifications: usize,
+    /// Concurrent requests in the setup and verification phases.
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+    /// Serve plain HTTP instead of TLS (as behind a TLS-terminating proxy).
+    #[arg(long)]
+    no_tls: bool,
+}
+
+const KEY: &str = "load-test-api-key-0123456789";
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+struct Dev {
+    key: SigningKey,
+    id: String,
+    user: String,
+    server_key: PublicKey,
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = Args::parse();
+    let limit = rlimit::increase_nofile_limit(u64::MAX)?;
+    if (limit as usize) < args.devices * 2 + 100 {
+        return Err(format!("open file limit {limit} is too low for {} connections; raise the hard limit (ulimit -Hn)", args.devices).into());
+    }
+    let server_bin = match args.server.clone() {
+        Some(p) => p,
+        None => std::env::current_exe()?.with_file_name("countersign-server"),
+    };
+    let data = std::env::temp_dir().join(format!("countersign-load-{}", std::process::id()));
+    std::fs::create_dir_all(&data)?;
+    std::fs::write(
+        data.join("countersign-server.toml"),
+        format!(
+            "api_keys = [\"{KEY}\"]\npushes_per_minute = 1000\nchallenge_ttl_seconds = 120\ntls = {}\n",
+            !args.no_tls
+        ),
+    )?;
+    let mut child = Command::new(&server_bin)
+        .args([
+            "--data",
+            data.to_str().ok_or("temp path")?,
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::piped())
+        .spawn()?;
+    let pid = child.id();
+    let mut lines = BufReader::new(child.stdout.take().ok_or("stdout")?).lines();
+    let mut base = String::new();
+    for line in lines.by_ref() {
+        let line = line?;
+        if let Some(url) = line.strip_prefix("countersign-server listening on ") {
+            base = url.trim().to_owned();
+        }
+        if line.starts_with("challenge-signing key") {
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    println!(
+        "server pid {pid} at {base} ({})",
+        if args.no_tls { "plain HTTP" } else { "TLS" }
+    );
+
+    let result = run(&args, &base, pid).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&data);
+    result
+}
+
+fn client(max_idle: usize) -> reqwest::Client {
+    reqwest::Client::builder()
+        .danger_accept_invalid_certs(true) // loopback benchmark against the generated certificate
+        .pool_max_idle_per_host(max_idle)
+        .timeout(Duration::from_secs(120))
+        .build()
+        .expect("HTTP client")
+}
+
+async fn rp(
+    http: &reqwest::Client,
+    base: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Value,
+) -> Result<Value, String> {
+    let r = http
+        .request(method, format!("{base}{path}"))
+        .bearer_auth(KEY)
+        .json(&body)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = r.status();
+    let v: Value = r.json().await.map_err(|e| e.to_string())?;
+    if !status.is_success() {
+        return Err(format!("{path}: {status} {v}"));
+    }
+    Ok(v)
+}
+
+async fn setup_device(http: reqwest::Client, base: String, i: usize) -> Result<Dev, String> {
+    let user = format!("load-{i}");
+    rp(
+        &http,
+        &base,
+        reqwest::Method::POST,
+        "/v1/users",
+        json!({"id": user}),
+    )
+    .await?;
+    let act = rp(
+        &http,
+        &base,
+        reqwest::Method::POST,
+        &format!("/v1/users/{user}/activations"),
+        json!({}),
+    )
+    .await?;
+    let uri = ActivationUri::parse(act["uri"].as_str().ok_or("uri")?).map_err(|e| e.to_string())?;
+    let key = SigningKey::generate().map_err(|e| e.to_string())?;
+    let body = serde_json::to_vec(&ActivateRequest {
+        code: uri.code.expose().to_owned(),
+        public_key: key.public_key(),
+        device_name: format!("sim {i}"),
+    })
+    .map_err(|e| e.to_string())?;
+    let signed = SignedRequest::sign(&key, None, "POST", "/v1/activate", &body, now())
+        .map_err(|e| e.to_string())?;
+    let mut req = http
+        .post(format!("{base}/v1/activate"))
+        .header("content-type", "application/json")
+        .body(body);
+    for (n, v) in signed.headers() {
+        req = req.header(n, v);
+    }
+    let resp: ActivateResponse = req
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .json()
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(Dev {
+        key,
+        id: resp.device_id,
+        user,
+        server_key: resp.server_public_key,
+    })
+}
+
+async fn metric(http: &reqwest::Client, base: &str, name: &str) -> f64 {
+    let Ok(r) = http.get(format!("{base}/metrics")).send().await else {
+        return -1.0;
+    };
+    let text = r.text().await.unwrap_or_default();
+    text.lines()
+        .find(|l| l.starts_with(name))
+        .and_then(|l| l.split_whitespace().last())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(-1.0)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}
+
+async fn run(args: &Args, base: &str, pid: u32) -> Result<(), Box<dyn std::error::Error>> {
+    let setup_http = client(args.concurrency * 2);
+    // 1. Devices.
+    let started = Instant::now();
+    let sem = Arc::new(Semaphore::new(args.concurrency));
+    let mut tasks = Vec::with_capacity(args.devices);
+    for i in 0..args.devices {
+        let permit = sem.clone().acquire_owned().await?;
+        let (http, base) = (setup_http.clone(), base.to_owned());
+        tasks.push(tokio::spawn(async move {
+            let d = setup_device(http, base, i).await;
+            drop(permit);
+            d
+        }));
+    }
+    let mut devices = Vec::with_capacity(args.devices);
+    for t in tasks {
+        devices.push(t.await??);
+    }
+    println!(
+        "activated {} devices in {:.1} s",
+        devices.len(),
+        started.elapsed().as_secs_f64()
+    );
+
+    // 2. Idle long-polls.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let rss_before = rss_kib(pid);
+    let sent_at: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
+    let latencies: Arc<Mutex<Vec<f64>>> = Arc::default();
+    let stop = Arc::new(tokio::sync::Notify::new());
+    let poll_http = client(args.devices + 10);
+    let mut pollers = Vec::with_capacity(devices.len());
+    for d in devices {
+        let (http, base, sent_at, latencies, stop) = (
+            poll_http.clone(),
+            base.to_owned(),
+            sent_at.clone(),
+            latencies.clone(),
+            stop.clone(),
+        );
+        pollers.push(tokio::spawn(async move {
+            let mut cursor = 0u64;
+            loop {
+                let target = format!("/v1/devices/{}/challenges?since={cursor}&wait=45", d.id);
+                let Ok(signed) =
+                    SignedRequest::sign(&d.key, Some(&d.id), "GET", &target, b"", now())
+                else {
+                    return;
+                };
+                let mut req = http.get(format!("{base}{target}"));
+                for (n, v) in signed.headers() {
+                    req = req.header(n, v);
+                }
+                let response = tokio::select! {
+                    r = req.send() => r,
+                    _ = stop.notified() => return,
+                };
+                let Ok(response) = response else { continue };
+                let Ok(batch) = response.json::<ChallengeBatch>().await else {
+                    continue;
+                };
+                let received = Instant::now();
+                for c in &batch.challenges {
+                    if c.verify(&d.server_key, now()).is_ok() {
+                        if let Some(t0) =
+                            sent_at.lock().map(|mut m| m.remove(&d.user)).ok().flatten()
+                        {
+                            latencies
+                                .lock()
+                                .map(|mut l| l.push((received - t0).as_secs_f64() * 1000.0))
+                                .ok();
+                        }
+                    }
+                }
+                cursor = batch.cursor;
+            }
+        }));
+    }
+    let metrics_http = client(2);
+    let wait_start = Instant::now();
+    let mut open = 0.0;
+    while wait_start.elapsed() < Duration::from_secs(120) {
+        open = metric(&metrics_http, base, "countersign_device_long_polls").await;
+        if open >= pollers.len() as f64 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let rss_after = rss_kib(pid);
+    let per_conn =
+        (rss_after.saturating_sub(rss_before)) as f64 * 1024.0 / pollers.len().max(1) as f64;
+    println!(
+        "idle long-polls: {open} open; server RSS {rss_before} KiB -> {rss_after} KiB: {:.1} KB per idle long-poll (target <= 16 KB)",
+        per_conn / 1000.0
+    );
+
+    // 3. Delivery latency.
+    let users: Vec<String> = (0..pollers.len()).map(|i| format!("load-{i}")).collect();
+    let push_http = client(256);
+    let total = (u64::from(args.rate) * args.seconds) as usize;
+    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(args.rate)));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let phase = Instant::now();
+    let mut pushes = Vec::with_capacity(total);
+    for i in 0..total {
+        ticker.tick().await;
+        let user = users[i % users.len()].clone();
+        let (http, base, sent_at) = (push_http.clone(), base.to_owned(), sent_at.clone());
+        pushes.push(tokio::spawn(async move {
+            sent_at
+                .lock()
+                .map(|mut m| m.insert(user.clone(), Instant::now()))
+                .ok();
+            rp(
+                &http,
+                &base,
+                reqwest::Method::POST,
+                &format!("/v1/users/{user}/push"),
+                json!({"app": "load"}),
+            )
+            .await
+        }));
+    }
+    let mut failed = 0;
+    for p in pushes {
+        if !matches!(p.await, Ok(Ok(_))) {
+            failed += 1;
+        }
+    }
+    let elapsed = phase.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut lat = latencies.lock().map(|l| l.clone()).unwrap_or_default();
+    lat.sort_by(|a, b| a.total_cmp(b));
+    println!(
+        "delivery: {total} challenges in {elapsed:.1} s ({:.0}/s, {failed} failed), {} delivered; latency p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms (target p99 <= 20 ms)",
+        total as f64 / elapsed,
+        lat.len(),
+        percentile(&lat, 0.50),
+        percentile(&lat, 0.99),
+        lat.last().copied().unwrap_or(f64::NAN)
+    );
+    stop.notify_waiters();
+    for p in &pollers {
+        p.abort();
+    }
+    drop(poll_http);
+
+    // 4. TOTP verifications.
+    if args.verifications > 0 {
+        let mut otps = Vec::with_capacity(args.verifications);
+        for i in 0..args.verifications {
+            let user = format!("totp-{i}");
+            rp(
+                &setup_http,
+                base,
+                reqwest::Method::POST,
+                "/v1/users",
+                json!({"id": user}),
+            )
+            .await?;
+            let t = rp(
+                &setup_http,
+                base,
+                reqwest::Method::POST,
+                &format!("/v1/users/{user}/totp"),
+                json!({}),
+            )
+            .await?;
+            let secret = Secret::from_base32(t["secret"].as_str().ok_or("secret")?)?;
+            otps.push((
+                user,
+                Otp::new_totp(secret, Algorithm::Sha1, Digits::new(6)?, Period::new(30)?),
+            ));
+        }
+        let started = Instant::now();
+        let mut tasks = Vec::with_capacity(otps.len());
+        for (user, otp) in otps {
+            let permit = sem.clone().acquire_owned().await?;
+            let (http, base) = (setup_http.clone(), base.to_owned());
+            tasks.push(tokio::spawn(async move {
+                let code = otp.code_at(now());
+                let r = rp(
+                    &http,
+                    &base,
+                    reqwest::Method::POST,
+                    &format!("/v1/users/{user}/verify"),
+                    json!({"code": code.as_str()}),
+                )
+                .await;
+                drop(permit);
+                r
+            }));
+        }
+        let mut ok = 0;
+        for t in tasks {
+            if matches!(t.await, Ok(Ok(_))) {
+                ok += 1;
+            }
+        }
+        let secs = started.elapsed().as_secs_f64();
+        println!(
+            "TOTP verifications: {ok}/{} accepted in {secs:.2} s: {:.0} verifications/s ({} concurrent)",
+            args.verifications,
+            args.verifications as f64 / secs,
+            args.concurrency
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,487 @@
+//! The push protocol end to end against the real binary: activation, long-poll delivery,
+//! signed answers, number matching, and every forgery refused with its code.
+
+mod support;
+
+use std::time::Duration;
+
+use countersign_protocol::wire::{ChallengeStatus, Decision};
+use countersign_protocol::{Fingerprint, SigningKey};
+use reqwest::{Method, StatusCode};
+use support::*;
+
+fn server(extra: &str) -> (tempfile::TempDir, Server) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), extra);
+    (dir, server)
+}
+
+async fn user_with_device(s: &Server, user: &str) -> Device {
+    let rp = s.rp();
+    assert_eq!(rp.create_user(user).await.status, StatusCode::CREATED);
+    let uri = rp.activation(user).await;
+    Device::activate(&uri, &s.url)
+        .await
+        .expect("activation succeeds")
+}
+
+#[tokio::test]
+async fn whole_flow_activation_push_long_poll_signed_answer_result() {
+    let (_dir, s) = server("");
+    let rp = s.rp();
+    let mut device = user_with_device(&s, "alice").await;
+    assert_eq!(device.user, "alice");
+
+    // The device is already waiting when the challenge is created.
+    let poll = tokio::spawn(async move {
+        let batch = device.poll(20).await.expect("poll succeeds");
+        (device, batch)
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let push = rp.push("alice").await;
+    assert_eq!(push.status, StatusCode::CREATED, "{push:?}");
+    let id = push.body["id"].as_str().unwrap().to_owned();
+    let number = push.body["number"].as_u64().unwrap() as u8;
+
+    let (device, batch) = tokio::time::timeout(Duration::from_secs(5), poll)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(batch.challenges.len(), 1);
+    let c = &batch.challenges[0].challenge;
+    assert_eq!(
+        (c.id.as_str(), c.user.as_str(), c.app.as_str()),
+        (id.as_str(), "alice", "VPN")
+    );
+    assert_eq!(c.client_ip.as_deref(), Some("192.0.2.7"));
+    assert_eq!(c.location.as_deref(), Some("Lisbon"));
+    assert_eq!(c.options.len(), 3);
+    assert!(
+        c.options.contains(&number),
+        "the sign-in page's number is among the options"
+    );
+    assert_eq!(batch.cursor, c.seq);
+
+    // The relying party long-polls while the user decides.
+    let rp2 = s.rp();
+    let id2 = id.clone();
+    let waiting = tokio::spawn(async move { rp2.result(&id2, 20).await });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        device
+            .answered(&id, Decision::Approve, Some(number))
+            .await
+            .status,
+        ChallengeStatus::Approved
+    );
+    let result = tokio::time::timeout(Duration::from_secs(5), waiting)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(result.status, StatusCode::OK);
+    assert_eq!(result.body["status"], "approved");
+    assert_eq!(result.body["device"], device.id.as_str());
+
+    // The next poll does not deliver the answered challenge again.
+    let mut device = device;
+    assert!(device.poll(0).await.unwrap().challenges.is_empty());
+
+    let log = rp.log("alice").await;
+    let row = log
+        .iter()
+        .find(|r| r["mode"] == "push")
+        .expect("push logged");
+    assert_eq!(row["result"], "accepted");
+    assert_eq!(row["device_id"], device.id.as_str());
+    assert_eq!(row["first_name"], "Ada");
+    assert_eq!(row["email"], "alice@example.com");
+    assert_eq!(row["client_ip"], "192.0.2.7");
+    assert_eq!(row["server_name"], "Countersign");
+    assert_eq!(row["server_ip"], "127.0.0.1");
+}
+
+#[tokio::test]
+async fn approving_with_the_wrong_number_denies_the_sign_in() {
+    let (_dir, s) = server("");
+    let rp = s.rp();
+    let mut device = user_with_device(&s, "bob").await;
+    let push = rp.push("bob").await;
+    let number = push.body["number"].as_u64().unwrap() as u8;
+    let id = push.body["id"].as_str().unwrap();
+    let batch = device.poll(5).await.unwrap();
+    let wrong = *batch.challenges[0]
+        .challenge
+        .options
+        .iter()
+        .find(|&&o| o != number)
+        .unwrap();
+    assert_eq!(
+        device
+            .answered(id, Decision::Approve, Some(wrong))
+            .await
+            .status,
+        ChallengeStatus::Denied
+    );
+    let result = rp.result(id, 0).await;
+    assert_eq!(result.body["status"], "denied");
+    assert_eq!(result.body["reason"], "wrong_number");
+    // Without a number at all it is denied too.
+    let push = rp.push("bob").await;
+    let id = push.body["id"].as_str().unwrap();
+    assert_eq!(
+        device.answered(id, Decision::Approve, None).await.status,
+        ChallengeStatus::Denied
+    );
+}
+
+#[tokio::test]
+async fn tls_fingerprint_printed_is_the_served_certificate() {
+    let (_dir, s) = server("");
+    let r = http()
+        .get(format!("{}/healthz", s.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let info = r
+        .extensions()
+        .get::<reqwest::tls::TlsInfo>()
+        .expect("TLS info");
+    let served = Fingerprint::of(info.peer_certificate().expect("peer certificate"));
+    assert_eq!(Some(served), s.tls_fingerprint);
+    // The activation URI pins the same certificate.
+    let rp = s.rp();
+    rp.create_user("carol").await;
+    let uri = countersign_protocol::ActivationUri::parse(&rp.activation("carol").await).unwrap();
+    assert_eq!(uri.tls, Some(served));
+}
+
+#[tokio::test]
+async fn activation_code_is_single_use() {
+    let (_dir, s) = server("");
+    let rp = s.rp();
+    rp.create_user("dave").await;
+    let uri = rp.activation("dave").await;
+    Device::activate(&uri, &s.url)
+        .await
+        .expect("first use works");
+    let again = Device::activate(&uri, &s.url)
+        .await
+        .err()
+        .expect("second use fails");
+    assert_eq!(
+        (again.status, again.code()),
+        (StatusCode::CONFLICT, "activation_used")
+    );
+    let mut forged = countersign_protocol::ActivationUri::parse(&uri).unwrap();
+    forged.code = countersign_protocol::ActivationCode::generate().unwrap();
+    let r = Device::activate(&forged.to_uri(), &s.url)
+        .await
+        .err()
+        .expect("unknown code fails");
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::NOT_FOUND, "unknown_activation")
+    );
+    let r = rp
+        .call(Method::POST, "/v1/users/nobody/activations", None)
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::NOT_FOUND, "unknown_user")
+    );
+}
+
+#[tokio::test]
+async fn activation_code_expires() {
+    let (_dir, s) = server("activation_ttl_seconds = 1");
+    let rp = s.rp();
+    rp.create_user("erin").await;
+    let uri = rp.activation("erin").await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let r = Device::activate(&uri, &s.url)
+        .await
+        .err()
+        .expect("expired code fails");
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::GONE, "activation_expired")
+    );
+}
+
+#[tokio::test]
+async fn forged_device_requests_are_refused_with_their_codes() {
+    let (_dir, s) = server("");
+    let a = user_with_device(&s, "frank").await;
+    let b = user_with_device(&s, "grace").await;
+    let target = format!("/v1/devices/{}/challenges?since=0&wait=0", a.id);
+
+    // Bad signature: a valid request with one signature bit flipped.
+    let mut signed =
+        countersign_protocol::SignedRequest::sign(&a.key, Some(&a.id), "GET", &target, b"", now())
+            .unwrap();
+    let mut raw = *signed.signature.as_bytes();
+    raw[10] ^= 1;
+    signed.signature = countersign_protocol::encoding::b64url(&raw)
+        .parse()
+        .unwrap();
+    let r = send_signed(&a.http, &s.url, &signed, Method::GET, &target, b"").await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::UNAUTHORIZED, "bad_signature")
+    );
+
+    // Replayed nonce: the same signed request twice.
+    let (first, signed) = signed_call(
+        &a.http,
+        &s.url,
+        &a.key,
+        Some(&a.id),
+        Method::GET,
+        &target,
+        b"",
+        now(),
+    )
+    .await;
+    assert_eq!(first.status, StatusCode::OK);
+    let r = send_signed(&a.http, &s.url, &signed, Method::GET, &target, b"").await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::UNAUTHORIZED, "replayed_nonce")
+    );
+
+    // Stale timestamp: correctly signed two minutes ago (and two minutes ahead).
+    for skew in [-120i64, 120] {
+        let ts = (now() as i64 + skew) as u64;
+        let (r, _) = signed_call(
+            &a.http,
+            &s.url,
+            &a.key,
+            Some(&a.id),
+            Method::GET,
+            &target,
+            b"",
+            ts,
+        )
+        .await;
+        assert_eq!(
+            (r.status, r.code()),
+            (StatusCode::UNAUTHORIZED, "stale_timestamp")
+        );
+    }
+
+    // Another device's key: B signs a request that claims to be A.
+    let (r, _) = signed_call(
+        &b.http,
+        &s.url,
+        &b.key,
+        Some(&a.id),
+        Method::GET,
+        &target,
+        b"",
+        now(),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::UNAUTHORIZED, "bad_signature")
+    );
+
+    // B, correctly signed as itself, cannot poll A's queue.
+    let r = b.call(Method::GET, &target, b"").await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::FORBIDDEN, "device_mismatch")
+    );
+
+    // A stranger with an id the server never issued learns nothing.
+    let stranger = SigningKey::generate().unwrap();
+    let (r, _) = signed_call(
+        &a.http,
+        &s.url,
+        &stranger,
+        Some("no-such-device"),
+        Method::GET,
+        "/v1/devices/no-such-device/challenges",
+        b"",
+        now(),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::UNAUTHORIZED, "bad_signature")
+    );
+
+    // Missing signing headers.
+    let r = Reply_of(
+        a.http
+            .get(format!("{}{target}", s.url))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::UNAUTHORIZED, "malformed_signature")
+    );
+}
+
+#[allow(non_snake_case)]
+async fn Reply_of(r: reqwest::Response) -> Reply {
+    let status = r.status();
+    let body = r.json().await.unwrap_or(serde_json::Value::Null);
+    Reply { status, body }
+}
+
+#[tokio::test]
+async fn revoked_device_gets_device_not_activated_only_with_a_valid_signature() {
+    let (_dir, s) = server("");
+    let a = user_with_device(&s, "heidi").await;
+    assert_eq!(a.deactivate().await.status, StatusCode::NO_CONTENT);
+    let target = format!("/v1/devices/{}/challenges?since=0&wait=0", a.id);
+    let r = a.call(Method::GET, &target, b"").await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::GONE, "device_not_activated")
+    );
+    let stranger = SigningKey::generate().unwrap();
+    let (r, _) = signed_call(
+        &a.http,
+        &s.url,
+        &stranger,
+        Some(&a.id),
+        Method::GET,
+        &target,
+        b"",
+        now(),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::UNAUTHORIZED, "bad_signature")
+    );
+
+    // An admin reset revokes the user's devices the same way.
+    let b = user_with_device(&s, "ivan").await;
+    let reset = s
+        .rp()
+        .call(Method::POST, "/v1/users/ivan/reset", None)
+        .await;
+    assert_eq!(reset.status, StatusCode::OK);
+    let r = b
+        .call(
+            Method::GET,
+            &format!("/v1/devices/{}/challenges", b.id),
+            b"",
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::GONE, "device_not_activated")
+    );
+}
+
+#[tokio::test]
+async fn second_answer_conflicts_and_expired_challenge_is_gone() {
+    let (_dir, s) = server("challenge_ttl_seconds = 1");
+    let rp = s.rp();
+    let mut device = user_with_device(&s, "judy").await;
+    let push = rp.push("judy").await;
+    let id = push.body["id"].as_str().unwrap().to_owned();
+    device.poll(2).await.unwrap();
+    assert_eq!(
+        device.answered(&id, Decision::Deny, None).await.status,
+        ChallengeStatus::Denied
+    );
+    let r = device
+        .answer(
+            &id,
+            Decision::Approve,
+            push.body["number"].as_u64().map(|n| n as u8),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::CONFLICT, "already_answered")
+    );
+    assert_eq!(rp.result(&id, 0).await.body["status"], "denied");
+
+    let push = rp.push("judy").await;
+    let id = push.body["id"].as_str().unwrap().to_owned();
+    // The relying party's long-poll ends when the challenge expires.
+    let result = rp.result(&id, 10).await;
+    assert_eq!(result.body["status"], "expired");
+    let r = device
+        .answer(
+            &id,
+            Decision::Approve,
+            push.body["number"].as_u64().map(|n| n as u8),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::GONE, "challenge_expired")
+    );
+    let log = rp.log("judy").await;
+    assert!(
+        log.iter()
+            .any(|r| r["mode"] == "push" && r["result"] == "expired"),
+        "{log:?}"
+    );
+}
+
+#[tokio::test]
+async fn new_push_replaces_the_pending_one_and_fraud_blocks_pushes() {
+    let (_dir, s) = server("");
+    let rp = s.rp();
+    let mut device = user_with_device(&s, "ken").await;
+    let first = rp.push("ken").await.body["id"].as_str().unwrap().to_owned();
+    let second = rp.push("ken").await.body["id"].as_str().unwrap().to_owned();
+    let first_result = rp.result(&first, 0).await;
+    assert_eq!(first_result.body["status"], "replaced");
+    let batch = device.poll(0).await.unwrap();
+    assert_eq!(
+        batch.challenges.len(),
+        1,
+        "only the newest challenge is pending"
+    );
+    assert_eq!(batch.challenges[0].challenge.id, second);
+
+    assert_eq!(
+        device
+            .answered(&second, Decision::ReportFraud, None)
+            .await
+            .status,
+        ChallengeStatus::Fraud
+    );
+    let blocked = rp.push("ken").await;
+    assert_eq!(
+        (blocked.status, blocked.code()),
+        (StatusCode::FORBIDDEN, "fraud_blocked")
+    );
+    let unblock = rp.call(Method::POST, "/v1/users/ken/unblock", None).await;
+    assert_eq!(unblock.status, StatusCode::OK);
+    assert_eq!(rp.push("ken").await.status, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn pushes_are_rate_limited_per_user() {
+    let (_dir, s) = server("pushes_per_minute = 3");
+    let rp = s.rp();
+    user_with_device(&s, "leo").await;
+    user_with_device(&s, "mia").await;
+    for _ in 0..3 {
+        assert_eq!(rp.push("leo").await.status, StatusCode::CREATED);
+    }
+    let limited = rp.push("leo").await;
+    assert_eq!(
+        (limited.status, limited.code()),
+        (StatusCode::TOO_MANY_REQUESTS, "rate_limited")
+    );
+    assert_eq!(
+        rp.push("mia").await.status,
+        StatusCode::CREATED,
+        "other users are not limited"
+    );
+}

@@ -1,0 +1,397 @@
+//! Test support: the real `countersign-server` binary on an ephemeral loopback port, a
+//! relying-party client, and a device client built on `countersign-protocol` only.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use countersign_protocol::wire::{
+    ActivateRequest, ActivateResponse, AnswerRequest, AnswerResponse, ChallengeBatch, Decision,
+};
+use countersign_protocol::{
+    ActivationUri, Fingerprint, Nonce, PublicKey, SignedRequest, SigningKey,
+};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+/// The API key every test server accepts.
+pub const API_KEY: &str = "test-api-key-0123456789";
+
+pub fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_countersign-server")
+}
+
+/// A running server process (killed on drop).
+pub struct Server {
+    pub child: Child,
+    pub url: String,
+    pub tls_fingerprint: Option<Fingerprint>,
+    pub dir: PathBuf,
+}
+
+impl Server {
+    /// Starts a server on a fresh data folder with `extra` TOML settings.
+    pub fn start(dir: &Path, extra: &str) -> Server {
+        std::fs::create_dir_all(dir).unwrap();
+        let config = format!("api_keys = [\"{API_KEY}\"]\n{extra}\n");
+        std::fs::write(dir.join("countersign-server.toml"), config).unwrap();
+        Self::restart(dir)
+    }
+
+    /// Starts a server on an existing data folder.
+    pub fn restart(dir: &Path) -> Server {
+        let mut child = Command::new(binary())
+            .args([
+                "--data",
+                dir.to_str().unwrap(),
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start countersign-server");
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let mut url = None;
+        let mut tls_fingerprint = None;
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            if let Some(rest) = line.strip_prefix("countersign-server listening on ") {
+                url = Some(rest.trim().to_owned());
+            }
+            if let Some((_, fp)) = line.split_once("SHA-256 fingerprint: ") {
+                tls_fingerprint = Some(fp.trim().parse().unwrap());
+            }
+            if line.starts_with("challenge-signing key fingerprint") {
+                break;
+            }
+        }
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Server {
+            child,
+            url: url.expect("server printed its URL"),
+            tls_fingerprint,
+            dir: dir.to_owned(),
+        }
+    }
+
+    /// Kills the process at once (no graceful shutdown), like a crash.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// Runs an admin command on this server's data folder; returns (success, stdout, stderr).
+    pub fn admin(&self, args: &[&str]) -> (bool, String, String) {
+        admin(&self.dir, args)
+    }
+
+    pub fn rp(&self) -> Rp {
+        Rp {
+            http: http(),
+            base: self.url.clone(),
+            key: API_KEY.to_owned(),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn admin(dir: &Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(binary())
+        .arg("--data")
+        .arg(dir)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+pub fn http() -> reqwest::Client {
+    // The test server's certificate is self-signed; `tls_fingerprint_matches_the_served_certificate`
+    // checks it is the one printed.
+    reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .tls_info(true)
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap()
+}
+
+/// A response's status and JSON body.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Value,
+}
+
+impl Reply {
+    /// The `error.code` of an error body.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"]
+            .as_str()
+            .unwrap_or("<no error code>")
+    }
+
+    async fn of(r: reqwest::Response) -> Reply {
+        let status = r.status();
+        let text = r.text().await.unwrap();
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Reply { status, body }
+    }
+}
+
+/// The relying party.
+pub struct Rp {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub key: String,
+}
+
+impl Rp {
+    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.key);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        Reply::of(req.send().await.unwrap()).await
+    }
+
+    pub async fn create_user(&self, id: &str) -> Reply {
+        self.call(Method::POST, "/v1/users", Some(json!({"id": id, "first_name": "Ada", "last_name": "Lovelace", "email": format!("{id}@example.com"), "phone": "+44 20 0000 0000"}))).await
+    }
+
+    pub async fn activation(&self, user: &str) -> String {
+        let r = self
+            .call(Method::POST, &format!("/v1/users/{user}/activations"), None)
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+        r.body["uri"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn push(&self, user: &str) -> Reply {
+        self.call(
+            Method::POST,
+            &format!("/v1/users/{user}/push"),
+            Some(json!({"app": "VPN", "client_ip": "192.0.2.7", "location": "Lisbon"})),
+        )
+        .await
+    }
+
+    pub async fn result(&self, id: &str, wait: u64) -> Reply {
+        self.call(Method::GET, &format!("/v1/push/{id}?wait={wait}"), None)
+            .await
+    }
+
+    pub async fn verify(&self, user: &str, code: &str) -> Reply {
+        self.call(
+            Method::POST,
+            &format!("/v1/users/{user}/verify"),
+            Some(json!({"code": code, "client_ip": "198.51.100.1"})),
+        )
+        .await
+    }
+
+    pub async fn log(&self, user: &str) -> Vec<Value> {
+        let r = self
+            .call(Method::GET, &format!("/v1/log?user={user}"), None)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{r:?}");
+        r.body.as_array().unwrap().clone()
+    }
+}
+
+/// A device: a P-256 key and the state the app keeps after activation.
+pub struct Device {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub key: SigningKey,
+    pub id: String,
+    pub user: String,
+    pub server_key: PublicKey,
+    pub cursor: u64,
+}
+
+/// Sends a signed device request with full control over what is signed (for forgeries).
+pub async fn signed_call(
+    http: &reqwest::Client,
+    base: &str,
+    key: &SigningKey,
+    device: Option<&str>,
+    method: Method,
+    target: &str,
+    body: &[u8],
+    timestamp: u64,
+) -> (Reply, SignedRequest) {
+    let signed =
+        SignedRequest::sign(key, device, method.as_str(), target, body, timestamp).unwrap();
+    (
+        send_signed(http, base, &signed, method, target, body).await,
+        signed,
+    )
+}
+
+/// Sends a request with the given signing headers.
+pub async fn send_signed(
+    http: &reqwest::Client,
+    base: &str,
+    signed: &SignedRequest,
+    method: Method,
+    target: &str,
+    body: &[u8],
+) -> Reply {
+    let mut req = http.request(method, format!("{base}{target}"));
+    for (name, value) in signed.headers() {
+        req = req.header(name, value);
+    }
+    if !body.is_empty() {
+        req = req
+            .header("content-type", "application/json")
+            .body(body.to_vec());
+    }
+    Reply::of(req.send().await.unwrap()).await
+}
+
+impl Device {
+    /// Activates with the URI from a QR code; checks the server key against the URI's `fp`.
+    pub async fn activate(uri: &str, base: &str) -> Result<Device, Reply> {
+        let parsed = ActivationUri::parse(uri).expect("valid activation URI");
+        let key = SigningKey::generate().unwrap();
+        let http = http();
+        let body = serde_json::to_vec(&ActivateRequest {
+            code: parsed.code.expose().to_owned(),
+            public_key: key.public_key(),
+            device_name: "test phone".into(),
+        })
+        .unwrap();
+        let (reply, _) = signed_call(
+            &http,
+            base,
+            &key,
+            None,
+            Method::POST,
+            "/v1/activate",
+            &body,
+            now(),
+        )
+        .await;
+        if reply.status != StatusCode::CREATED {
+            return Err(reply);
+        }
+        let resp: ActivateResponse = serde_json::from_value(reply.body).unwrap();
+        assert_eq!(
+            resp.server_public_key.fingerprint(),
+            parsed.fingerprint,
+            "server key matches the QR code's fp"
+        );
+        Ok(Device {
+            http,
+            base: base.to_owned(),
+            key,
+            id: resp.device_id,
+            user: resp.user,
+            server_key: resp.server_public_key,
+            cursor: resp.cursor,
+        })
+    }
+
+    pub async fn call(&self, method: Method, target: &str, body: &[u8]) -> Reply {
+        signed_call(
+            &self.http,
+            &self.base,
+            &self.key,
+            Some(&self.id),
+            method,
+            target,
+            body,
+            now(),
+        )
+        .await
+        .0
+    }
+
+    /// One long-poll; verifies every challenge's server signature and moves the cursor.
+    pub async fn poll(&mut self, wait: u64) -> Result<ChallengeBatch, Reply> {
+        let target = format!(
+            "/v1/devices/{}/challenges?since={}&wait={wait}",
+            self.id, self.cursor
+        );
+        let reply = self.call(Method::GET, &target, b"").await;
+        if reply.status != StatusCode::OK {
+            return Err(reply);
+        }
+        let batch: ChallengeBatch = serde_json::from_value(reply.body).unwrap();
+        for c in &batch.challenges {
+            c.verify(&self.server_key, now())
+                .expect("challenge signed by the server");
+        }
+        self.cursor = batch.cursor;
+        Ok(batch)
+    }
+
+    pub async fn answer(&self, challenge: &str, decision: Decision, number: Option<u8>) -> Reply {
+        let body = serde_json::to_vec(&AnswerRequest { decision, number }).unwrap();
+        self.call(
+            Method::POST,
+            &format!("/v1/challenges/{challenge}/answer"),
+            &body,
+        )
+        .await
+    }
+
+    pub async fn answered(
+        &self,
+        challenge: &str,
+        decision: Decision,
+        number: Option<u8>,
+    ) -> AnswerResponse {
+        let r = self.answer(challenge, decision, number).await;
+        assert_eq!(r.status, StatusCode::OK, "{r:?}");
+        serde_json::from_value(r.body).unwrap()
+    }
+
+    pub async fn deactivate(&self) -> Reply {
+        self.call(Method::DELETE, &format!("/v1/devices/{}", self.id), b"")
+            .await
+    }
+
+    pub fn with_base(mut self, base: &str) -> Device {
+        self.base = base.to_owned();
+        self
+    }
+}
+
+/// A fresh nonce (for building requests by hand).
+pub fn nonce() -> Nonce {
+    Nonce::generate().unwrap()
+}
