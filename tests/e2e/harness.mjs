@@ -72,7 +72,8 @@ function freePort() {
 /** tauri-driver with the app's environment (the app inherits it through WebKitWebDriver). */
 export class Driver {
   static async start(application, env = {}) {
-    const binary = process.env.TAURI_DRIVER ?? which("tauri-driver") ?? join(homedir(), ".cargo", "bin", "tauri-driver");
+    const cargoBin = join(process.env.CARGO_HOME ?? join(homedir(), ".cargo"), "bin", "tauri-driver");
+    const binary = process.env.TAURI_DRIVER ?? which("tauri-driver") ?? cargoBin;
     if (!existsSync(binary)) throw new Error("tauri-driver not found (cargo install tauri-driver --locked)");
     const port = await freePort();
     const nativePort = await freePort();
