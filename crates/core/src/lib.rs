@@ -10,6 +10,8 @@
 
 pub mod account;
 pub mod error;
+pub mod export;
+pub mod import;
 pub mod keystore;
 pub mod password;
 pub mod paths;
