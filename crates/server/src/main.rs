@@ -305,7 +305,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                     ReportCmd::Usage { from, to } => (time(from)?, time(to)?, false),
                 };
                 let to = to.unwrap_or_else(|| countersign_server::state::now() + 1);
-                let from = from.unwrap_or(to - 30 * 86_400);
+                let from = from.unwrap_or(to.saturating_sub(30 * 86_400));
                 if auth {
                     admin::report_auth(state, from, to, json).await
                 } else {

@@ -114,9 +114,8 @@ impl Metrics {
             "Relying-party result long-polls held open",
             result_polls.clone(),
         );
-        let delivery_seconds = Histogram::new(
-            [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0].into_iter(),
-        );
+        let delivery_seconds =
+            Histogram::new([0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0]);
         registry.register(
             "challenge_delivery_seconds",
             "Challenge creation to long-poll delivery",

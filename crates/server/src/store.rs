@@ -627,7 +627,7 @@ impl Store {
         )
         .fetch_one(&mut *tx)
         .await?;
-        let signature = sign(seq as u64).map_err(|e| sqlx::Error::Protocol(e))?;
+        let signature = sign(seq as u64).map_err(sqlx::Error::Protocol)?;
         let options = c
             .options
             .iter()

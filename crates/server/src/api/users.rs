@@ -387,6 +387,7 @@ async fn gate(
 }
 
 /// Counts a failure, logs it and builds the error.
+#[allow(clippy::too_many_arguments)]
 async fn fail(
     state: &AppState,
     user: &User,
@@ -661,7 +662,7 @@ pub struct ReportPeriod {
 
 fn period_of(p: &ReportPeriod) -> Result<(i64, i64), ApiError> {
     let to = p.to.unwrap_or_else(|| now() + 1);
-    let from = p.from.unwrap_or(to - 30 * 86_400);
+    let from = p.from.unwrap_or(to.saturating_sub(30 * 86_400));
     if from > to {
         return Err(ApiError::invalid("invalid_period", "`from` is after `to`"));
     }

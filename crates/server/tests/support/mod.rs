@@ -243,6 +243,7 @@ pub struct Device {
 }
 
 /// Sends a signed device request with full control over what is signed (for forgeries).
+#[allow(clippy::too_many_arguments)]
 pub async fn signed_call(
     http: &reqwest::Client,
     base: &str,
