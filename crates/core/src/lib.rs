@@ -15,6 +15,7 @@ pub mod import;
 pub mod keystore;
 pub mod password;
 pub mod paths;
+pub mod push;
 #[cfg(feature = "qr")]
 pub mod qr;
 pub mod vault;
