@@ -81,7 +81,8 @@ impl Server {
         );
         std::fs::write(dir.path().join("countersign-server.toml"), config).unwrap();
         let (child, addr, tls) = spawn(&dir.path().to_path_buf(), options.listen, netns);
-        let rp = reqwest::Client::builder().use_preconfigured_tls(pinned_config(tls)).build().unwrap();
+        // No pooled connections: a test that moves links must not reuse one over the old link.
+        let rp = reqwest::Client::builder().use_preconfigured_tls(pinned_config(tls)).pool_max_idle_per_host(0).build().unwrap();
         Server { url: format!("https://{addr}"), dir, child: Some(child), addr, tls, rp, netns: netns.map(str::to_owned) }
     }
 
@@ -252,6 +253,9 @@ pub async fn next_matching<T>(
     let deadline = tokio::time::Instant::now() + limit;
     loop {
         let event = tokio::time::timeout_at(deadline, rx.recv()).await.ok()??;
+        if std::env::var_os("PUSH_TEST_EVENTS").is_some() {
+            eprintln!("{:?} {event:?}", std::time::SystemTime::now());
+        }
         if let Some(t) = pick(&event) {
             return Some(t);
         }

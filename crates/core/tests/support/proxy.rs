@@ -49,7 +49,10 @@ impl Proxy {
                     let x = next_random(&c.seed);
                     Duration::from_millis(r.start + x % (r.end - r.start).max(1))
                 });
-                tokio::spawn(pipe(client, server, peer.ip(), c.clone(), cut_rx.clone(), lifetime));
+                // A new connection is not hit by cuts made before it existed.
+                let mut cut = cut_rx.clone();
+                cut.borrow_and_update();
+                tokio::spawn(pipe(client, server, peer.ip(), c.clone(), cut, lifetime));
             }
         });
         Proxy { addr, ctl, cut_all, task }
