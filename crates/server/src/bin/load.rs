@@ -88,7 +88,7 @@ struct Dev {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     let limit = rlimit::increase_nofile_limit(u64::MAX)?;
-    if (limit as usize) < args.devices * 2 + 100 {
+    if (limit as usize) < args.devices + 100 {
         return Err(format!("open file limit {limit} is too low for {} connections; raise the hard limit (ulimit -Hn)", args.devices).into());
     }
     let server_bin = match args.server.clone() {
@@ -189,10 +189,21 @@ async fn setup_device(http: reqwest::Client, base: String, i: usize) -> Result<D
         json!({}),
     )
     .await?;
-    let uri = ActivationUri::parse(act["uri"].as_str().ok_or("uri")?).map_err(|e| e.to_string())?;
+    let text = act["uri"].as_str().ok_or("uri")?;
+    // Behind `--no-tls` the server's URL is http://, which the app's parser refuses; the load
+    // tool only needs the code then.
+    let code = match ActivationUri::parse(text) {
+        Ok(uri) => uri.code.expose().to_owned(),
+        Err(_) => url::Url::parse(text)
+            .map_err(|e| e.to_string())?
+            .query_pairs()
+            .find(|(k, _)| k == "code")
+            .map(|(_, v)| v.into_owned())
+            .ok_or("no code in the activation URI")?,
+    };
     let key = SigningKey::generate().map_err(|e| e.to_string())?;
     let body = serde_json::to_vec(&ActivateRequest {
-        code: uri.code.expose().to_owned(),
+        code,
         public_key: key.public_key(),
         device_name: format!("sim {i}"),
     })
