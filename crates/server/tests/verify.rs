@@ -222,3 +222,29 @@ async fn app_passwords_are_created_verified_and_deleted() {
     assert_eq!(r.body["deleted"], 1);
     assert_eq!(check(password).await.code(), "wrong_password");
 }
+
+#[tokio::test]
+async fn pskc_token_imported_from_rfc6030_figure_3_is_assigned_to_its_user_and_verifies() {
+    let (dir, s) = server("");
+    let user = "UID=jsmith,DC=example-bank,DC=net";
+    let (ok, out, err) = s.admin(&["user", "add", user]);
+    assert!(ok, "{out}{err}");
+    let file = dir.path().join("figure3.pskc");
+    std::fs::write(
+        &file,
+        include_str!("../../oath/tests/data/pskc/rfc6030/figure3.xml"),
+    )
+    .unwrap();
+    let (ok, out, err) = s.admin(&["token", "import", file.to_str().unwrap()]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("imported 1 token"), "{out}");
+    let (ok, out, _) = s.admin(&["token", "list", "--user", user]);
+    assert!(ok && out.contains("987654321\thotp"), "{out}");
+    // RFC 4226 secret, 8 digits: counter 0 gives 84755224, counter 1 gives 94287082.
+    let rp = s.rp();
+    let r = rp.verify(user, "84755224").await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    assert_eq!(r.body["token"], "987654321");
+    assert_eq!(rp.verify(user, "84755224").await.code(), "code_reused");
+    assert_eq!(rp.verify(user, "94287082").await.status, StatusCode::OK);
+}
