@@ -248,3 +248,24 @@ fn format_names_parse_and_unknown_names_list_the_choices() {
     let err = "lastpass".parse::<Format>().unwrap_err();
     assert!(err.to_string().contains("aegis"), "{err}");
 }
+
+#[test]
+fn an_unsupported_code_type_is_named_in_its_entry_error() {
+    let data = read("aegis-plain.json");
+    let preview = import::preview(&data, None, &Credentials::default(), &[], 1).unwrap();
+    assert_eq!(preview.errors.len(), 1);
+    assert!(
+        preview.errors[0].source.contains("mOTP"),
+        "{:?}",
+        preview.errors
+    );
+    assert!(
+        preview.errors[0]
+            .reason
+            .contains("motp codes are not supported"),
+        "{:?}",
+        preview.errors
+    );
+    let steam = preview.entries.iter().find(|e| e.kind == "steam").unwrap();
+    assert_eq!(steam.digits, 5);
+}

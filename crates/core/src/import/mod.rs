@@ -427,6 +427,10 @@ fn entry_of(
         Kind::Hotp { counter } => ("hotp", None, Some(counter)),
         Kind::Steam { period } => ("steam", Some(u32::from(period)), None),
     };
+    let digits = match account.otp.kind {
+        Kind::Steam { .. } => countersign_oath::STEAM_CODE_LENGTH as u8,
+        _ => u8::from(account.otp.digits),
+    };
     Entry {
         index,
         source,
@@ -434,7 +438,7 @@ fn entry_of(
         name: account.name.clone(),
         kind,
         algorithm: account.otp.algorithm.to_string(),
-        digits: u8::from(account.otp.digits),
+        digits,
         period,
         counter,
         group: account.group.clone(),
@@ -558,8 +562,15 @@ impl RawOtp<'_> {
         if secret.is_empty() {
             return Err("the secret is empty".into());
         }
+        let kind = self.kind.to_ascii_lowercase();
+        if !matches!(kind.as_str(), "totp" | "hotp" | "steam" | "") {
+            return Err(format!(
+                "{} codes are not supported (only TOTP, HOTP and Steam)",
+                self.kind
+            ));
+        }
         // Steam's parameters are fixed (5 characters, SHA-1, 30 s) whatever the file says.
-        if self.kind.eq_ignore_ascii_case("steam") {
+        if kind == "steam" {
             return Ok(Otp::new_steam(secret));
         }
         let algorithm = match self.algorithm.map(str::trim).filter(|a| !a.is_empty()) {
@@ -586,7 +597,7 @@ impl RawOtp<'_> {
                     .ok_or_else(|| format!("period {p} s is not supported (1 to 86400)")),
             }
         };
-        match self.kind.to_ascii_lowercase().as_str() {
+        match kind.as_str() {
             "totp" | "" => Ok(Otp::new_totp(secret, algorithm, digits, period()?)),
             "hotp" => {
                 let counter = u64::try_from(self.counter.unwrap_or(0))
