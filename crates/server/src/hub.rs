@@ -66,3 +66,42 @@ impl Hub {
         self.challenges.wake(id);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn a_waiter_registered_before_the_event_is_woken_and_others_are_not() {
+        let hub = Hub::default();
+        let alice = hub.user("alice");
+        let bob = hub.user("bob");
+        let alice_wait = alice.notified();
+        let bob_wait = bob.notified();
+        tokio::pin!(alice_wait, bob_wait);
+        alice_wait.as_mut().enable();
+        bob_wait.as_mut().enable();
+        hub.user_changed("alice");
+        tokio::time::timeout(Duration::from_secs(1), alice_wait)
+            .await
+            .expect("alice woken");
+        assert!(
+            tokio::time::timeout(Duration::from_millis(50), bob_wait)
+                .await
+                .is_err(),
+            "bob not woken"
+        );
+    }
+
+    #[test]
+    fn subscribers_share_one_channel_and_it_is_freed_with_the_last() {
+        let hub = Hub::default();
+        let a = hub.challenge("c1");
+        let b = hub.challenge("c1");
+        assert!(Arc::ptr_eq(&a, &b));
+        drop((a, b));
+        let map = hub.challenges.0.lock().unwrap();
+        assert_eq!(map.get("c1").map(Weak::strong_count), Some(0));
+    }
+}
