@@ -1,9 +1,70 @@
 //! The Tauri shell of Countersign: adapters from the UI to `countersign-core`.
+//!
+//! No OTP, crypto or vault logic lives here: each command in [`commands`] is a few lines over
+//! the core, errors cross to the UI as `{code, message}` ([`error::CommandError`]), and secrets
+//! never cross at all (the UI gets codes, not keys).
+#![forbid(unsafe_code)]
+
+pub mod clipboard;
+pub mod commands;
+pub mod error;
+mod platform;
+pub mod settings;
+pub mod state;
+pub mod views;
+
+use std::sync::Arc;
+
+use tauri::{Manager, Runtime};
+
+use crate::clipboard::{CodeCopier, SystemClipboard};
+use crate::settings::SettingsFile;
+use crate::state::AppState;
+
+/// Registers every command on `builder`; shared by [`run`] and the `tauri::test` tests.
+pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder.invoke_handler(tauri::generate_handler![
+        commands::vault::vault_state,
+        commands::vault::unlock,
+        commands::vault::lock,
+        commands::vault::set_password,
+        commands::accounts::list_accounts,
+        commands::accounts::codes,
+        commands::accounts::add_account_uri,
+        commands::accounts::validate_account,
+        commands::accounts::add_account,
+        commands::accounts::update_account,
+        commands::accounts::remove_account,
+        commands::accounts::reorder,
+        commands::accounts::next_hotp,
+        commands::accounts::copy_code,
+        commands::settings::settings,
+        commands::settings::save_settings,
+        commands::bench::mark_first_code,
+    ])
+}
 
 /// Starts the app. On mobile this is the entry point the platform calls.
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
-    tauri::Builder::default()
-        .run(tauri::generate_context!())
-        .expect("error while running the Countersign app");
+    let builder = tauri::Builder::default().plugin(tauri_plugin_clipboard_manager::init());
+    let result = with_commands(builder)
+        .setup(|app| {
+            let handle = app.handle().clone();
+            let vault_path = platform::vault_path(&handle)?;
+            let settings = SettingsFile::new(app.path().app_config_dir()?.join("settings.json"));
+            let copier = CodeCopier::new(Arc::new(SystemClipboard(handle.clone())));
+            app.manage(AppState::new(vault_path, settings, copier));
+            // Open the vault (keystore, file, decryption) while the webview loads; the UI's
+            // first `vault_state` waits for this instead of starting the work itself.
+            std::thread::spawn(move || {
+                let _ = handle.state::<AppState>().vault_state();
+            });
+            Ok(())
+        })
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        eprintln!("countersign: the app could not start: {e}");
+        std::process::exit(1);
+    }
 }

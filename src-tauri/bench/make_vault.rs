@@ -9,8 +9,18 @@ use countersign_core::{Account, CreateOptions, Vault};
 use countersign_oath::KeyUri;
 
 const ISSUERS: [&str; 12] = [
-    "GitHub", "Google", "Proton Mail", "Amazon Web Services", "Mastodon", "Nextcloud", "GitLab",
-    "Cloudflare", "Dropbox", "Fastmail", "Bitwarden", "Discord",
+    "GitHub",
+    "Google",
+    "Proton Mail",
+    "Amazon Web Services",
+    "Mastodon",
+    "Nextcloud",
+    "GitLab",
+    "Cloudflare",
+    "Dropbox",
+    "Fastmail",
+    "Bitwarden",
+    "Discord",
 ];
 const GROUPS: [&str; 3] = ["Work", "Personal", "Servers"];
 
@@ -37,7 +47,9 @@ fn make(path: &str, count: usize) -> Result<(), Box<dyn std::error::Error>> {
             let issuer = ISSUERS[i % ISSUERS.len()];
             // A distinct 160-bit secret per account, derived from its number.
             let secret: String = (0..32)
-                .map(|k| char::from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"[(i * 7 + k * 13 + i / 32) % 32]))
+                .map(|k| {
+                    char::from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"[(i * 7 + k * 13 + i / 32) % 32])
+                })
                 .collect();
             let uri = format!(
                 "otpauth://totp/{}:user{i}%40example.com?secret={secret}&issuer={}",

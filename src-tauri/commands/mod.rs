@@ -1,0 +1,17 @@
+//! The commands the UI invokes, one module per area. Each is a few lines over the core.
+
+pub mod accounts;
+pub mod bench;
+pub mod settings;
+pub mod vault;
+
+/// Unix seconds now.
+pub(crate) fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests;
