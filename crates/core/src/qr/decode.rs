@@ -100,20 +100,8 @@ pub enum Chain {
 
 /// Reads every QR code in an image file's bytes (PNG, JPEG, GIF, BMP, WebP).
 pub fn decode_image_bytes(bytes: &[u8]) -> Result<Vec<Decoded>, QrError> {
-    let mut reader = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|err| QrError::UnreadableImage(err.to_string()))?;
-    let mut limits = image::Limits::default();
-    limits.max_image_width = Some(MAX_SIDE);
-    limits.max_image_height = Some(MAX_SIDE);
-    limits.max_alloc = Some(MAX_ALLOC);
-    reader.limits(limits);
-    if reader.format().is_none() {
-        return Err(QrError::UnreadableImage(
-            "the file's format is not recognised".to_owned(),
-        ));
-    }
-    let (width, height) = reader
+    // First the header only, without limits, so an oversized image gets its own error.
+    let (width, height) = reader(bytes, image::Limits::no_limits())?
         .into_dimensions()
         .map_err(|err| QrError::UnreadableImage(err.to_string()))?;
     if width > MAX_SIDE || height > MAX_SIDE {
@@ -123,19 +111,27 @@ pub fn decode_image_bytes(bytes: &[u8]) -> Result<Vec<Decoded>, QrError> {
             max: MAX_SIDE,
         });
     }
-    // `into_dimensions` consumed the reader; open it again to decode.
-    let mut reader = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|err| QrError::UnreadableImage(err.to_string()))?;
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);
     limits.max_alloc = Some(MAX_ALLOC);
-    reader.limits(limits);
-    let image = reader
+    let image = reader(bytes, limits)?
         .decode()
         .map_err(|err| QrError::UnreadableImage(err.to_string()))?;
     Ok(decode_image(&image))
+}
+
+fn reader(bytes: &[u8], limits: image::Limits) -> Result<ImageReader<Cursor<&[u8]>>, QrError> {
+    let mut reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|err| QrError::UnreadableImage(err.to_string()))?;
+    if reader.format().is_none() {
+        return Err(QrError::UnreadableImage(
+            "the file's format is not recognised".to_owned(),
+        ));
+    }
+    reader.limits(limits);
+    Ok(reader)
 }
 
 /// Reads every QR code in a decoded image (a camera frame, a pasted or captured image).
@@ -236,17 +232,30 @@ fn rqrr_chain(image: &GrayImage) -> Vec<Zeroizing<String>> {
     Vec::new()
 }
 
+/// Reads every grid rqrr detects in a prepared image. (A macro: rqrr's buffer trait is private,
+/// so a function cannot name the prepared image's type.)
+macro_rules! read_grids {
+    ($prepared:expr) => {{
+        let mut prepared = $prepared;
+        let mut texts = Vec::new();
+        for grid in prepared.detect_grids() {
+            if let Ok((_, text)) = grid.decode() {
+                push_unique(&mut texts, Zeroizing::new(text));
+            }
+        }
+        texts
+    }};
+}
+
 /// rqrr with its own thresholding.
 fn rqrr_grey(image: &GrayImage, invert: bool) -> Vec<Zeroizing<String>> {
     let (w, h) = (image.width() as usize, image.height() as usize);
     let raw = image.as_raw();
     guarded(|| {
-        let prepared = if invert {
-            rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| 255 - raw[y * w + x])
-        } else {
-            rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| raw[y * w + x])
-        };
-        read_grids(prepared)
+        let flip = if invert { 255 } else { 0 };
+        read_grids!(rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| {
+            flip ^ raw[y * w + x]
+        }))
     })
 }
 
@@ -254,23 +263,10 @@ fn rqrr_grey(image: &GrayImage, invert: bool) -> Vec<Zeroizing<String>> {
 fn rqrr_bits(bits: &[bool], image: &GrayImage, invert: bool) -> Vec<Zeroizing<String>> {
     let (w, h) = (image.width() as usize, image.height() as usize);
     guarded(|| {
-        let prepared =
-            rqrr::PreparedImage::prepare_from_bitmap(w, h, |x, y| bits[y * w + x] != invert);
-        read_grids(prepared)
+        read_grids!(rqrr::PreparedImage::prepare_from_bitmap(w, h, |x, y| {
+            bits[y * w + x] != invert
+        }))
     })
-}
-
-fn read_grids<S>(mut prepared: rqrr::PreparedImage<S>) -> Vec<Zeroizing<String>>
-where
-    S: rqrr::ImageBuffer + Clone,
-{
-    let mut texts = Vec::new();
-    for grid in prepared.detect_grids() {
-        if let Ok((_, text)) = grid.decode() {
-            push_unique(&mut texts, Zeroizing::new(text));
-        }
-    }
-    texts
 }
 
 /// Runs a decoder, turning a panic into "nothing found".
