@@ -17,8 +17,8 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use countersign_core::push::{ListenerConfig, PendingActivation, PushEvent, TransportOptions};
 use countersign_core::push::Listener;
+use countersign_core::push::{ListenerConfig, PendingActivation, PushEvent, TransportOptions};
 use support::proxy::Proxy;
 use support::{Server, ServerOptions};
 use tokio::sync::mpsc;
@@ -55,15 +55,27 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return; // `cargo test --benches` asks for the list of benchmarks.
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async {
-        let samples: usize = std::env::var("PUSH_BENCH_CHALLENGES").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
+        let samples: usize = std::env::var("PUSH_BENCH_CHALLENGES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1000);
         let server = Server::start(ServerOptions::default());
         let proxy = Proxy::start("127.0.0.1:0".parse().unwrap(), server.addr).await;
         server.add_user("bench").await;
-        let uri = server.activation_uri_via("bench", &format!("https://{}", proxy.addr)).await;
-        let activation =
-            PendingActivation::parse(&uri).unwrap().activate("bench", &TransportOptions::default()).await.unwrap();
+        let uri = server
+            .activation_uri_via("bench", &format!("https://{}", proxy.addr))
+            .await;
+        let activation = PendingActivation::parse(&uri)
+            .unwrap()
+            .activate("bench", &TransportOptions::default())
+            .await
+            .unwrap();
         let (tx, mut rx) = mpsc::unbounded_channel();
         let listener = Listener::spawn(&activation, ListenerConfig::default(), tx).unwrap();
         // Warm up: the first poll connects and is held open.
@@ -79,7 +91,10 @@ fn main() {
             next_challenge(&mut rx, &id).await;
             delivery.push(start.elapsed());
         }
-        report("delivery latency (push sent -> challenge verified on the device)", delivery);
+        report(
+            "delivery latency (push sent -> challenge verified on the device)",
+            delivery,
+        );
 
         let cuts = samples / 10;
         let mut resume = Vec::with_capacity(cuts);

@@ -6,8 +6,8 @@ mod support;
 use std::time::Duration;
 
 use countersign_core::push::{
-    store, AnswerOutcome, ChallengeStatus, ConnectionState, Decision, Listener, PendingActivation, PushError, PushEvent,
-    TransportOptions,
+    store, AnswerOutcome, ChallengeStatus, ConnectionState, Decision, Listener, PendingActivation,
+    PushError, PushEvent, TransportOptions,
 };
 use countersign_core::vault::{Unlock, Vault};
 use countersign_core::Password;
@@ -33,11 +33,20 @@ async fn setup() -> Setup {
     let pending = PendingActivation::parse(&uri).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut vault = support::vault(&dir);
-    let activation = pending.activate("test phone", &TransportOptions::default()).await.unwrap();
+    let activation = pending
+        .activate("test phone", &TransportOptions::default())
+        .await
+        .unwrap();
     store::add_activation(&mut vault, activation.clone(), None).unwrap();
     let (tx, events) = mpsc::unbounded_channel();
     let listener = Listener::spawn(&vault.activations()[0], fast_listener(), tx).unwrap();
-    Setup { server, _dir: dir, vault, listener, events }
+    Setup {
+        server,
+        _dir: dir,
+        vault,
+        listener,
+        events,
+    }
 }
 
 #[tokio::test]
@@ -52,15 +61,25 @@ async fn activation_push_and_approval_with_the_right_number_reach_the_relying_pa
     assert_eq!(summary.server, format!("{}/", server.url));
     assert_eq!(summary.user, "alice");
     assert_eq!(summary.issuer, "Test MFA");
-    assert_eq!(summary.tls_fingerprint.as_deref(), Some(server.tls.colon_hex().as_str()));
+    assert_eq!(
+        summary.tls_fingerprint.as_deref(),
+        Some(server.tls.colon_hex().as_str())
+    );
     assert_eq!(summary.key_fingerprint.len(), 32 * 3 - 1);
 
     let (status, body) = server.try_push("alice", "Corporate VPN").await;
-    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("no_device")), "{body}");
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("no_device")),
+        "{body}"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let mut vault = support::vault(&dir);
-    let activation = pending.activate("test phone", &TransportOptions::default()).await.unwrap();
+    let activation = pending
+        .activate("test phone", &TransportOptions::default())
+        .await
+        .unwrap();
     store::add_activation(&mut vault, activation, None).unwrap();
 
     // The activation survives closing and reopening the vault.
@@ -75,7 +94,10 @@ async fn activation_push_and_approval_with_the_right_number_reach_the_relying_pa
     let (tx, mut rx) = mpsc::unbounded_channel();
     let listener = Listener::spawn(&stored, fast_listener(), tx).unwrap();
     let connected = next_matching(&mut rx, 10 * SECOND, |e| match e {
-        PushEvent::State { state: ConnectionState::Connected { .. }, .. } => Some(()),
+        PushEvent::State {
+            state: ConnectionState::Connected { .. },
+            ..
+        } => Some(()),
         _ => None,
     })
     .await;
@@ -83,31 +105,51 @@ async fn activation_push_and_approval_with_the_right_number_reach_the_relying_pa
 
     let (id, number) = server.push("alice", "Corporate VPN").await;
     let number = number.expect("number matching is on by default");
-    let incoming = next_challenge(&mut rx, 10 * SECOND).await.expect("challenge delivered");
+    let incoming = next_challenge(&mut rx, 10 * SECOND)
+        .await
+        .expect("challenge delivered");
     assert_eq!(incoming.challenge.id, id);
     assert_eq!(incoming.challenge.app, "Corporate VPN");
     assert_eq!(incoming.challenge.user, "alice");
-    assert_eq!(incoming.challenge.client_ip.as_deref(), Some("198.51.100.7"));
+    assert_eq!(
+        incoming.challenge.client_ip.as_deref(),
+        Some("198.51.100.7")
+    );
     assert_eq!(incoming.challenge.location.as_deref(), Some("Lisbon, PT"));
     assert_eq!(incoming.challenge.options.len(), 3);
     assert!(incoming.challenge.options.contains(&number));
     assert!(incoming.millis_left(countersign_now_ms()) > 50_000);
 
-    let outcome = listener.client().answer(&id, Decision::Approve, Some(number)).await.unwrap();
-    assert_eq!(outcome, AnswerOutcome::Recorded { status: ChallengeStatus::Approved });
+    let outcome = listener
+        .client()
+        .answer(&id, Decision::Approve, Some(number))
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        AnswerOutcome::Recorded {
+            status: ChallengeStatus::Approved
+        }
+    );
     let result = server.result(&id).await;
     assert_eq!(result["status"], "approved", "{result}");
     assert_eq!(result["device"], stored.device_id.as_str());
 
     // A second answer is refused, not recorded twice.
     let again = listener.client().answer(&id, Decision::Deny, None).await;
-    assert!(matches!(again, Err(PushError::AlreadyAnswered)), "{again:?}");
+    assert!(
+        matches!(again, Err(PushError::AlreadyAnswered)),
+        "{again:?}"
+    );
     assert_eq!(server.result(&id).await["status"], "approved");
     listener.stop().await;
 }
 
 fn countersign_now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
 }
 
 #[tokio::test]
@@ -116,10 +158,24 @@ async fn deny_is_reported_to_the_relying_party_as_user_denied() {
     let (id, _) = s.server.push("alice", "Mail").await;
     let c = next_challenge(&mut s.events, 10 * SECOND).await.unwrap();
     assert_eq!(c.challenge.id, id);
-    let outcome = s.listener.client().answer(&id, Decision::Deny, None).await.unwrap();
-    assert_eq!(outcome, AnswerOutcome::Recorded { status: ChallengeStatus::Denied });
+    let outcome = s
+        .listener
+        .client()
+        .answer(&id, Decision::Deny, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        AnswerOutcome::Recorded {
+            status: ChallengeStatus::Denied
+        }
+    );
     let r = s.server.result(&id).await;
-    assert_eq!((r["status"].as_str(), r["reason"].as_str()), (Some("denied"), Some("user_denied")), "{r}");
+    assert_eq!(
+        (r["status"].as_str(), r["reason"].as_str()),
+        (Some("denied"), Some("user_denied")),
+        "{r}"
+    );
     drop(s.vault);
 }
 
@@ -128,11 +184,30 @@ async fn a_wrong_number_denies_the_sign_in() {
     let mut s = setup().await;
     let (id, number) = s.server.push("alice", "Mail").await;
     let c = next_challenge(&mut s.events, 10 * SECOND).await.unwrap();
-    let wrong = *c.challenge.options.iter().find(|o| Some(**o) != number).unwrap();
-    let outcome = s.listener.client().answer(&id, Decision::Approve, Some(wrong)).await.unwrap();
-    assert_eq!(outcome, AnswerOutcome::Recorded { status: ChallengeStatus::Denied });
+    let wrong = *c
+        .challenge
+        .options
+        .iter()
+        .find(|o| Some(**o) != number)
+        .unwrap();
+    let outcome = s
+        .listener
+        .client()
+        .answer(&id, Decision::Approve, Some(wrong))
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        AnswerOutcome::Recorded {
+            status: ChallengeStatus::Denied
+        }
+    );
     let r = s.server.result(&id).await;
-    assert_eq!((r["status"].as_str(), r["reason"].as_str()), (Some("denied"), Some("wrong_number")), "{r}");
+    assert_eq!(
+        (r["status"].as_str(), r["reason"].as_str()),
+        (Some("denied"), Some("wrong_number")),
+        "{r}"
+    );
 }
 
 #[tokio::test]
@@ -140,8 +215,18 @@ async fn reporting_fraud_blocks_later_pushes() {
     let mut s = setup().await;
     let (id, _) = s.server.push("alice", "Payroll").await;
     next_challenge(&mut s.events, 10 * SECOND).await.unwrap();
-    let outcome = s.listener.client().answer(&id, Decision::ReportFraud, None).await.unwrap();
-    assert_eq!(outcome, AnswerOutcome::Recorded { status: ChallengeStatus::Fraud });
+    let outcome = s
+        .listener
+        .client()
+        .answer(&id, Decision::ReportFraud, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        AnswerOutcome::Recorded {
+            status: ChallengeStatus::Fraud
+        }
+    );
     assert_eq!(s.server.result(&id).await["status"], "fraud");
     let (status, body) = s.server.try_push("alice", "Payroll").await;
     assert_eq!(status, 403, "{body}");
@@ -157,7 +242,10 @@ async fn a_server_key_that_does_not_match_the_fingerprint_is_refused_and_nothing
     let mut uri = ActivationUri::parse(&server.activation_uri("alice").await).unwrap();
     uri.fingerprint = Fingerprint::of(b"some other key");
     let pending = PendingActivation::parse(&uri.to_uri()).unwrap();
-    let err = pending.activate("phone", &TransportOptions::default()).await.unwrap_err();
+    let err = pending
+        .activate("phone", &TransportOptions::default())
+        .await
+        .unwrap_err();
     assert!(matches!(err, PushError::ServerKeyMismatch), "{err:?}");
     assert_eq!(err.code(), "server_key_mismatch");
 }
@@ -169,11 +257,17 @@ async fn a_tls_certificate_other_than_the_pinned_one_is_refused() {
     let mut uri = ActivationUri::parse(&server.activation_uri("alice").await).unwrap();
     uri.tls = Some(Fingerprint::of(b"another certificate"));
     let pending = PendingActivation::parse(&uri.to_uri()).unwrap();
-    let err = pending.activate("phone", &TransportOptions::default()).await.unwrap_err();
+    let err = pending
+        .activate("phone", &TransportOptions::default())
+        .await
+        .unwrap_err();
     assert!(matches!(err, PushError::TlsPinMismatch { .. }), "{err:?}");
     // The code was not burnt: the genuine server still takes it.
     uri.tls = Some(server.tls);
-    let ok = PendingActivation::parse(&uri.to_uri()).unwrap().activate("phone", &TransportOptions::default()).await;
+    let ok = PendingActivation::parse(&uri.to_uri())
+        .unwrap()
+        .activate("phone", &TransportOptions::default())
+        .await;
     assert!(ok.is_ok(), "{ok:?}");
 }
 
@@ -182,8 +276,14 @@ async fn an_activation_code_works_once() {
     let server = Server::start(ServerOptions::default());
     server.add_user("alice").await;
     let pending = PendingActivation::parse(&server.activation_uri("alice").await).unwrap();
-    pending.activate("phone", &TransportOptions::default()).await.unwrap();
-    let err = pending.activate("phone", &TransportOptions::default()).await.unwrap_err();
+    pending
+        .activate("phone", &TransportOptions::default())
+        .await
+        .unwrap();
+    let err = pending
+        .activate("phone", &TransportOptions::default())
+        .await
+        .unwrap_err();
     match err {
         PushError::Server { code, .. } => assert_eq!(code, "activation_used"),
         other => panic!("{other:?}"),
@@ -200,7 +300,10 @@ async fn the_clock_offset_to_the_server_is_measured() {
     .await
     .expect("a clock event");
     // Same machine, same clock: the true offset is 0 and must lie within the stated bounds.
-    assert!(offset.offset_ms.abs() <= offset.uncertainty_ms, "{offset:?}");
+    assert!(
+        offset.offset_ms.abs() <= offset.uncertainty_ms,
+        "{offset:?}"
+    );
     assert!(offset.uncertainty_ms <= 1000, "{offset:?}");
     assert!(!offset.endangers_totp);
     let live = s.listener.client().clock_offset().unwrap();

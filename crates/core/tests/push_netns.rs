@@ -10,12 +10,18 @@ mod support;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use countersign_core::push::{ConnectionState, Listener, PendingActivation, PushEvent, TransportOptions};
+use countersign_core::push::{
+    ConnectionState, Listener, PendingActivation, PushEvent, TransportOptions,
+};
 use support::{fast_listener, next_challenge, next_matching, Server, ServerOptions};
 use tokio::sync::mpsc;
 
 fn ip(args: &[&str]) -> bool {
-    Command::new("ip").args(args).status().map(|s| s.success()).unwrap_or(false)
+    Command::new("ip")
+        .args(args)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
 }
 
 fn ip_ok(args: &[&str]) {
@@ -38,7 +44,11 @@ impl Links {
         if !ip(&["netns", "add", &ns]) {
             return None;
         }
-        let links = Links { wifi: format!("csw{id}"), cell: format!("csc{id}"), ns };
+        let links = Links {
+            wifi: format!("csw{id}"),
+            cell: format!("csc{id}"),
+            ns,
+        };
         let (ns, w, c) = (&links.ns, &links.wifi, &links.cell);
         let (wp, cp) = (format!("{w}p"), format!("{c}p"));
         ip_ok(&["link", "add", w, "type", "veth", "peer", "name", &wp]);
@@ -68,7 +78,15 @@ impl Links {
     /// Wi-Fi goes away; the OS routes over cellular.
     fn switch_to_cellular(&self) {
         ip_ok(&["link", "set", &self.wifi, "down"]);
-        ip_ok(&["route", "replace", SERVER_IP, "via", "10.231.2.2", "dev", &self.cell]);
+        ip_ok(&[
+            "route",
+            "replace",
+            SERVER_IP,
+            "via",
+            "10.231.2.2",
+            "dev",
+            &self.cell,
+        ]);
     }
 }
 
@@ -87,36 +105,58 @@ async fn delivery_resumes_after_moving_from_a_wifi_link_to_a_cellular_link() {
         eprintln!("network namespaces unavailable (needs root and iproute2); covered by push_resilience's loopback variant");
         return;
     };
-    let options = ServerOptions { listen: "0.0.0.0:0".parse().unwrap(), ..Default::default() };
+    let options = ServerOptions {
+        listen: "0.0.0.0:0".parse().unwrap(),
+        ..Default::default()
+    };
     let mut server = Server::start_in(options, Some(&links.ns));
     let url = format!("https://{SERVER_IP}:{}", server.addr.port());
     server.set_url(&url);
     server.add_user("alice").await;
     let uri = server.activation_uri_via("alice", &url).await;
-    let activation = PendingActivation::parse(&uri).unwrap().activate("phone", &TransportOptions::default()).await.unwrap();
+    let activation = PendingActivation::parse(&uri)
+        .unwrap()
+        .activate("phone", &TransportOptions::default())
+        .await
+        .unwrap();
     let mut config = fast_listener();
     config.wait = Duration::from_secs(20);
     config.read_slack = Duration::from_secs(10);
     let (tx, mut rx) = mpsc::unbounded_channel();
     let listener = Listener::spawn(&activation, config, tx).unwrap();
     let connected = next_matching(&mut rx, 10 * Duration::from_secs(1), |e| match e {
-        PushEvent::State { state: ConnectionState::Connected { .. }, .. } => Some(()),
+        PushEvent::State {
+            state: ConnectionState::Connected { .. },
+            ..
+        } => Some(()),
         _ => None,
     })
     .await;
     assert!(connected.is_some());
     let (id, _) = server.push("alice", "over Wi-Fi").await;
-    assert_eq!(next_challenge(&mut rx, Duration::from_secs(5)).await.unwrap().challenge.id, id);
+    assert_eq!(
+        next_challenge(&mut rx, Duration::from_secs(5))
+            .await
+            .unwrap()
+            .challenge
+            .id,
+        id
+    );
 
     tokio::time::sleep(Duration::from_millis(200)).await;
     // No call to network_changed: the listener notices the new route by itself.
     links.switch_to_cellular();
     let switched = Instant::now();
     let (id, _) = server.push("alice", "over cellular").await;
-    let c = next_challenge(&mut rx, Duration::from_secs(10)).await.expect("delivery over the cellular link");
+    let c = next_challenge(&mut rx, Duration::from_secs(10))
+        .await
+        .expect("delivery over the cellular link");
     assert_eq!(c.challenge.id, id);
     let resumed = switched.elapsed();
-    assert!(resumed < Duration::from_secs(3), "delivery resumed only after {resumed:?}");
+    assert!(
+        resumed < Duration::from_secs(3),
+        "delivery resumed only after {resumed:?}"
+    );
     eprintln!("delivery resumed {resumed:?} after the link switch");
     listener.stop().await;
     drop(server);

@@ -37,7 +37,9 @@ pub struct ActivationSummary {
 impl PendingActivation {
     /// Parses the text of a scanned activation QR code.
     pub fn parse(text: &str) -> Result<Self, PushError> {
-        Ok(PendingActivation { uri: ActivationUri::parse(text)? })
+        Ok(PendingActivation {
+            uri: ActivationUri::parse(text)?,
+        })
     }
 
     /// An activation from an already parsed URI (e.g. a QR code's `Content::Activation`).
@@ -67,31 +69,46 @@ impl PendingActivation {
     ///
     /// Refused when the server's challenge-signing key does not hash to the URI's `fp`: a
     /// server that is not the one the administrator vouched for never gets a device.
-    pub async fn activate(&self, device_name: &str, transport: &TransportOptions) -> Result<Activation, PushError> {
+    pub async fn activate(
+        &self,
+        device_name: &str,
+        transport: &TransportOptions,
+    ) -> Result<Activation, PushError> {
         let key = SigningKey::generate()?;
         let request = ActivateRequest {
             code: self.uri.code.expose().to_owned(),
             public_key: key.public_key(),
             device_name: device_name.to_owned(),
         };
-        let reply = client::activate(&self.uri.server, self.uri.tls, transport, &key, &request).await?;
+        let reply =
+            client::activate(&self.uri.server, self.uri.tls, transport, &key, &request).await?;
         if reply.server_public_key.fingerprint() != self.uri.fingerprint {
             return Err(PushError::ServerKeyMismatch);
         }
         if !countersign_protocol::request::is_id(&reply.device_id) {
-            return Err(PushError::BadResponse { detail: "the device id is not a valid id".into() });
+            return Err(PushError::BadResponse {
+                detail: "the device id is not a valid id".into(),
+            });
         }
         Ok(Activation {
             server: self.uri.server.to_string(),
             device_id: reply.device_id,
             device_key: Zeroizing::new(key.pkcs8().to_vec()),
             user: reply.user,
-            issuer: if reply.issuer.is_empty() { self.uri.issuer.clone() } else { reply.issuer },
+            issuer: if reply.issuer.is_empty() {
+                self.uri.issuer.clone()
+            } else {
+                reply.issuer
+            },
             server_key_fingerprint: self.uri.fingerprint.to_string(),
             label: String::new(),
             position: 0,
             server_public_key: reply.server_public_key.to_string(),
-            tls_fingerprint: self.uri.tls.map(|t: Fingerprint| t.to_string()).unwrap_or_default(),
+            tls_fingerprint: self
+                .uri
+                .tls
+                .map(|t: Fingerprint| t.to_string())
+                .unwrap_or_default(),
             cursor: reply.cursor,
             not_activated: false,
             pending_removal: false,

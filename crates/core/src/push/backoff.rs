@@ -19,7 +19,12 @@ pub struct Backoff {
 impl Backoff {
     /// Back-off starting near `base` and never above `cap`.
     pub fn new(base: Duration, cap: Duration) -> Self {
-        Backoff { base, cap: cap.max(base), attempt: 0, rng: SystemRandom::new() }
+        Backoff {
+            base,
+            cap: cap.max(base),
+            attempt: 0,
+            rng: SystemRandom::new(),
+        }
     }
 
     /// The next delay; each call doubles the ceiling until the cap.
@@ -63,7 +68,11 @@ mod tests {
         let mut ceiling = Duration::from_millis(500);
         for _ in 0..12 {
             let d = b.next_delay();
-            assert!(d >= ceiling / 2 && d <= ceiling, "{d:?} outside [{:?}, {ceiling:?}]", ceiling / 2);
+            assert!(
+                d >= ceiling / 2 && d <= ceiling,
+                "{d:?} outside [{:?}, {ceiling:?}]",
+                ceiling / 2
+            );
             ceiling = (ceiling * 2).min(Duration::from_secs(60));
         }
         for _ in 0..100 {
@@ -89,6 +98,10 @@ mod tests {
             let mut b = Backoff::new(Duration::from_secs(1), Duration::from_secs(60));
             seen.insert(b.next_delay().as_micros());
         }
-        assert!(seen.len() > 10, "20 first delays took only {} values", seen.len());
+        assert!(
+            seen.len() > 10,
+            "20 first delays took only {} values",
+            seen.len()
+        );
     }
 }

@@ -5,10 +5,12 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use countersign_protocol::wire::{
-    ActivateRequest, ActivateResponse, AnswerRequest, AnswerResponse, ChallengeBatch, ChallengeStatus, Decision,
-    ErrorBody,
+    ActivateRequest, ActivateResponse, AnswerRequest, AnswerResponse, ChallengeBatch,
+    ChallengeStatus, Decision, ErrorBody,
 };
-use countersign_protocol::{Challenge, ChallengeError, Fingerprint, PublicKey, SignedChallenge, SignedRequest, SigningKey};
+use countersign_protocol::{
+    Challenge, ChallengeError, Fingerprint, PublicKey, SignedChallenge, SignedRequest, SigningKey,
+};
 use reqwest::Method;
 use serde::Serialize;
 use url::Url;
@@ -78,19 +80,25 @@ impl std::fmt::Debug for DeviceClient {
 impl DeviceClient {
     /// A client for a stored activation.
     pub fn new(activation: &Activation, transport: TransportOptions) -> Result<Self, PushError> {
-        let server = Url::parse(&activation.server).map_err(|_| PushError::CorruptActivation("server URL"))?;
+        let server = Url::parse(&activation.server)
+            .map_err(|_| PushError::CorruptActivation("server URL"))?;
         let key = SigningKey::from_pkcs8(&activation.device_key)
             .map_err(|_| PushError::CorruptActivation("device key"))?;
         let server_key: PublicKey = activation
             .server_public_key
             .parse()
             .map_err(|_| PushError::CorruptActivation("server public key"))?;
-        if server_key.fingerprint().to_string() != activation.server_key_fingerprint.to_ascii_lowercase() {
+        if server_key.fingerprint().to_string()
+            != activation.server_key_fingerprint.to_ascii_lowercase()
+        {
             return Err(PushError::CorruptActivation("server key fingerprint"));
         }
         let tls_pin = match activation.tls_fingerprint.as_str() {
             "" => None,
-            fp => Some(fp.parse().map_err(|_| PushError::CorruptActivation("TLS fingerprint"))?),
+            fp => Some(
+                fp.parse()
+                    .map_err(|_| PushError::CorruptActivation("TLS fingerprint"))?,
+            ),
         };
         let http = build_http(tls_pin, &transport)?;
         Ok(DeviceClient {
@@ -149,10 +157,17 @@ impl DeviceClient {
 
     /// One long-poll: the pending challenges after `since`, waiting up to `wait` for one. The
     /// request is abandoned after `wait + slack` (a connection that died silently).
-    pub async fn poll(&self, since: u64, wait: Duration, slack: Duration) -> Result<ChallengeBatch, PushError> {
+    pub async fn poll(
+        &self,
+        since: u64,
+        wait: Duration,
+        slack: Duration,
+    ) -> Result<ChallengeBatch, PushError> {
         let path = format!("/v1/devices/{}/challenges", self.device_id);
         let query = format!("since={since}&wait={}", wait.as_secs());
-        let bytes = self.call(Method::GET, &path, Some(&query), Vec::new(), wait + slack).await?;
+        let bytes = self
+            .call(Method::GET, &path, Some(&query), Vec::new(), wait + slack)
+            .await?;
         parse_batch(&bytes)
     }
 
@@ -181,28 +196,57 @@ impl DeviceClient {
     /// expired are left out.
     pub async fn pending(&self) -> Result<Vec<Challenge>, PushError> {
         let batch = self.poll(0, Duration::ZERO, self.request_timeout()).await?;
-        Ok(batch.challenges.iter().filter_map(|s| self.verify(s).ok()).collect())
+        Ok(batch
+            .challenges
+            .iter()
+            .filter_map(|s| self.verify(s).ok())
+            .collect())
     }
 
     /// Answers a challenge. Transient failures are retried a few times; a retry that finds
     /// the challenge answered reports [`AnswerOutcome::RecordedEarlier`].
-    pub async fn answer(&self, challenge_id: &str, decision: Decision, number: Option<u8>) -> Result<AnswerOutcome, PushError> {
+    pub async fn answer(
+        &self,
+        challenge_id: &str,
+        decision: Decision,
+        number: Option<u8>,
+    ) -> Result<AnswerOutcome, PushError> {
         if !countersign_protocol::request::is_id(challenge_id) {
-            return Err(PushError::UnknownChallenge { id: challenge_id.to_owned() });
+            return Err(PushError::UnknownChallenge {
+                id: challenge_id.to_owned(),
+            });
         }
         let path = format!("/v1/challenges/{challenge_id}/answer");
-        let body = serde_json::to_vec(&AnswerRequest { decision, number })
-            .map_err(|e| PushError::BadResponse { detail: e.to_string() })?;
+        let body = serde_json::to_vec(&AnswerRequest { decision, number }).map_err(|e| {
+            PushError::BadResponse {
+                detail: e.to_string(),
+            }
+        })?;
         let mut lost_attempt = false;
         let mut delay = Duration::from_millis(100);
         for attempt in 0..5 {
-            match self.call(Method::POST, &path, None, body.clone(), self.request_timeout()).await {
+            match self
+                .call(
+                    Method::POST,
+                    &path,
+                    None,
+                    body.clone(),
+                    self.request_timeout(),
+                )
+                .await
+            {
                 Ok(bytes) => {
-                    let reply: AnswerResponse = serde_json::from_slice(&bytes)
-                        .map_err(|e| PushError::BadResponse { detail: format!("answer: {e}") })?;
-                    return Ok(AnswerOutcome::Recorded { status: reply.status });
+                    let reply: AnswerResponse =
+                        serde_json::from_slice(&bytes).map_err(|e| PushError::BadResponse {
+                            detail: format!("answer: {e}"),
+                        })?;
+                    return Ok(AnswerOutcome::Recorded {
+                        status: reply.status,
+                    });
                 }
-                Err(PushError::AlreadyAnswered) if lost_attempt => return Ok(AnswerOutcome::RecordedEarlier),
+                Err(PushError::AlreadyAnswered) if lost_attempt => {
+                    return Ok(AnswerOutcome::RecordedEarlier)
+                }
                 Err(e) if e.is_transient() && attempt < 4 => {
                     lost_attempt |= matches!(e, PushError::Network { .. });
                     if matches!(e, PushError::Network { .. }) {
@@ -214,26 +258,60 @@ impl DeviceClient {
                 Err(e) => return Err(e),
             }
         }
-        Err(PushError::Network { server: self.server.to_string(), detail: "the answer could not be delivered".into() })
+        Err(PushError::Network {
+            server: self.server.to_string(),
+            detail: "the answer could not be delivered".into(),
+        })
     }
 
     /// Tells the server to forget this device (`DELETE /v1/devices/{id}`).
     pub async fn deactivate(&self) -> Result<(), PushError> {
         let path = format!("/v1/devices/{}", self.device_id);
-        self.call(Method::DELETE, &path, None, Vec::new(), self.request_timeout()).await.map(|_| ())
+        self.call(
+            Method::DELETE,
+            &path,
+            None,
+            Vec::new(),
+            self.request_timeout(),
+        )
+        .await
+        .map(|_| ())
     }
 
-    async fn call(&self, method: Method, path: &str, query: Option<&str>, body: Vec<u8>, timeout: Duration) -> Result<Vec<u8>, PushError> {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        query: Option<&str>,
+        body: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<Vec<u8>, PushError> {
         let http = lock(&self.http).clone();
-        let req = Request { method, path, query, body, timeout };
-        send(&http, &self.server, &self.clock, &req, &self.key, Some(&self.device_id)).await
+        let req = Request {
+            method,
+            path,
+            query,
+            body,
+            timeout,
+        };
+        send(
+            &http,
+            &self.server,
+            &self.clock,
+            &req,
+            &self.key,
+            Some(&self.device_id),
+        )
+        .await
     }
 }
 
 /// Parses the body of a long-poll response (outside data: the fuzz target
 /// `push_challenge_batch` feeds it arbitrary bytes).
 pub fn parse_batch(body: &[u8]) -> Result<ChallengeBatch, PushError> {
-    serde_json::from_slice(body).map_err(|e| PushError::BadResponse { detail: format!("challenge batch: {e}") })
+    serde_json::from_slice(body).map_err(|e| PushError::BadResponse {
+        detail: format!("challenge batch: {e}"),
+    })
 }
 
 /// Activates a new device key with a one-time code (`POST /v1/activate`).
@@ -246,10 +324,20 @@ pub(crate) async fn activate(
 ) -> Result<ActivateResponse, PushError> {
     let http = build_http(tls_pin, transport)?;
     let clock = Mutex::new(ClockEstimator::new());
-    let body = serde_json::to_vec(request).map_err(|e| PushError::BadResponse { detail: e.to_string() })?;
-    let req = Request { method: Method::POST, path: "/v1/activate", query: None, body, timeout: transport.request_timeout };
+    let body = serde_json::to_vec(request).map_err(|e| PushError::BadResponse {
+        detail: e.to_string(),
+    })?;
+    let req = Request {
+        method: Method::POST,
+        path: "/v1/activate",
+        query: None,
+        body,
+        timeout: transport.request_timeout,
+    };
     let bytes = send(&http, server, &clock, &req, key, None).await?;
-    serde_json::from_slice(&bytes).map_err(|e| PushError::BadResponse { detail: format!("activation: {e}") })
+    serde_json::from_slice(&bytes).map_err(|e| PushError::BadResponse {
+        detail: format!("activation: {e}"),
+    })
 }
 
 struct Request<'a> {
@@ -281,13 +369,19 @@ async fn send(
         let offset = lock(clock).offset().map_or(0, |o| o.offset_ms);
         let now = u64::try_from((unix_millis() + offset) / 1000).unwrap_or(0);
         let signed = SignedRequest::sign(key, device, req.method.as_str(), target, &req.body, now)
-            .map_err(|e| PushError::BadResponse { detail: e.to_string() })?;
-        let mut builder = http.request(req.method.clone(), url.clone()).timeout(req.timeout);
+            .map_err(|e| PushError::BadResponse {
+                detail: e.to_string(),
+            })?;
+        let mut builder = http
+            .request(req.method.clone(), url.clone())
+            .timeout(req.timeout);
         for (name, value) in signed.headers() {
             builder = builder.header(name, value);
         }
         if !req.body.is_empty() {
-            builder = builder.header(reqwest::header::CONTENT_TYPE, "application/json").body(req.body.clone());
+            builder = builder
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(req.body.clone());
         }
         let sent = unix_millis();
         let response = builder.send().await.map_err(network)?;
@@ -327,11 +421,17 @@ fn server_error(server: &Url, status: u16, body: &[u8]) -> PushError {
         };
     };
     match error.code.as_str() {
-        "device_not_activated" => PushError::NotActivated { server: server.to_string() },
+        "device_not_activated" => PushError::NotActivated {
+            server: server.to_string(),
+        },
         "already_answered" => PushError::AlreadyAnswered,
         "challenge_expired" => PushError::ChallengeExpired,
         "unknown_challenge" => PushError::UnknownChallenge { id: String::new() },
-        _ => PushError::Server { status, code: error.code, message: error.message },
+        _ => PushError::Server {
+            status,
+            code: error.code,
+            message: error.message,
+        },
     }
 }
 
@@ -341,16 +441,24 @@ fn network_error(server: &Url, err: &reqwest::Error) -> PushError {
     while let Some(s) = source {
         let text = s.to_string();
         if text.contains(PIN_MISMATCH) {
-            return PushError::TlsPinMismatch { server: server.to_string() };
+            return PushError::TlsPinMismatch {
+                server: server.to_string(),
+            };
         }
         detail.push_str(": ");
         detail.push_str(&text);
         source = s.source();
     }
-    PushError::Network { server: server.to_string(), detail }
+    PushError::Network {
+        server: server.to_string(),
+        detail,
+    }
 }
 
-fn build_http(tls_pin: Option<Fingerprint>, transport: &TransportOptions) -> Result<reqwest::Client, PushError> {
+fn build_http(
+    tls_pin: Option<Fingerprint>,
+    transport: &TransportOptions,
+) -> Result<reqwest::Client, PushError> {
     let mut builder = reqwest::Client::builder()
         .connect_timeout(transport.connect_timeout)
         .pool_idle_timeout(Duration::from_secs(50))
@@ -361,7 +469,10 @@ fn build_http(tls_pin: Option<Fingerprint>, transport: &TransportOptions) -> Res
     if let Some(pin) = tls_pin {
         builder = builder.use_preconfigured_tls(pinned_config(pin));
     }
-    builder.build().map_err(|e| PushError::Network { server: String::new(), detail: format!("HTTP client: {e}") })
+    builder.build().map_err(|e| PushError::Network {
+        server: String::new(),
+        detail: format!("HTTP client: {e}"),
+    })
 }
 
 /// Locks a mutex whose data stays valid even if a holder panicked (plain values only).

@@ -70,7 +70,10 @@ impl ClockEstimator {
     /// The current estimate, once something was observed.
     pub fn offset(&self) -> Option<ClockOffset> {
         let (lo, hi) = self.intersection()?;
-        Some(ClockOffset { offset_ms: lo + (hi - lo) / 2, uncertainty_ms: (hi - lo + 1) / 2 })
+        Some(ClockOffset {
+            offset_ms: lo + (hi - lo) / 2,
+            uncertainty_ms: (hi - lo + 1) / 2,
+        })
     }
 
     fn intersection(&self) -> Option<(i64, i64)> {
@@ -104,7 +107,10 @@ mod tests {
             e.observe(t, t + 20, date_at(t + 10, offset));
         }
         let got = e.offset().unwrap();
-        assert!((got.offset_ms - offset).abs() <= got.uncertainty_ms, "{got:?}");
+        assert!(
+            (got.offset_ms - offset).abs() <= got.uncertainty_ms,
+            "{got:?}"
+        );
         assert!(got.uncertainty_ms < 200, "{got:?}");
         assert_eq!(got.seconds(), 42);
     }
@@ -124,8 +130,14 @@ mod tests {
 
     #[test]
     fn totp_warning_follows_the_drift() {
-        let small = ClockOffset { offset_ms: 3_000, uncertainty_ms: 500 };
-        let large = ClockOffset { offset_ms: -40_000, uncertainty_ms: 500 };
+        let small = ClockOffset {
+            offset_ms: 3_000,
+            uncertainty_ms: 500,
+        };
+        let large = ClockOffset {
+            offset_ms: -40_000,
+            uncertainty_ms: 500,
+        };
         assert!(!small.endangers_totp(30, 1));
         assert!(large.endangers_totp(30, 1));
         assert!(!large.endangers_totp(30, 3));

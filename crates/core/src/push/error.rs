@@ -124,7 +124,10 @@ impl PushError {
         match self {
             Self::Network { .. } => true,
             Self::Server { status, code, .. } => {
-                *status >= 500 || *status == 429 || code == "stale_timestamp" || code == "replayed_nonce"
+                *status >= 500
+                    || *status == 429
+                    || code == "stale_timestamp"
+                    || code == "replayed_nonce"
             }
             _ => false,
         }

@@ -72,7 +72,9 @@ impl Listener {
     ) -> Result<ListenerHandle, PushError> {
         let client = Arc::new(DeviceClient::new(activation, config.transport.clone())?);
         let initial = if activation.not_activated {
-            ConnectionState::NotActivated { message: not_activated_message(&client) }
+            ConnectionState::NotActivated {
+                message: not_activated_message(&client),
+            }
         } else {
             ConnectionState::Connecting
         };
@@ -80,7 +82,12 @@ impl Listener {
         let (stop_tx, stop_rx) = watch::channel(false);
         let nudge = Arc::new(Notify::new());
         if let Some(period) = config.route_check {
-            tokio::spawn(watch_route(client.clone(), period, nudge.clone(), stop_rx.clone()));
+            tokio::spawn(watch_route(
+                client.clone(),
+                period,
+                nudge.clone(),
+                stop_rx.clone(),
+            ));
         }
         let task = tokio::spawn(run(Loop {
             client: client.clone(),
@@ -92,7 +99,13 @@ impl Listener {
             cursor: activation.cursor,
             not_activated: activation.not_activated,
         }));
-        Ok(ListenerHandle { client, state: state_rx, nudge, stop: stop_tx, task: Some(task) })
+        Ok(ListenerHandle {
+            client,
+            state: state_rx,
+            nudge,
+            stop: stop_tx,
+            task: Some(task),
+        })
     }
 
     /// Starts a listener for every activation the user sees (skipping those being removed).
@@ -201,24 +214,41 @@ impl Seen {
 }
 
 fn not_activated_message(client: &DeviceClient) -> String {
-    PushError::NotActivated { server: client.server().to_string() }.to_string()
+    PushError::NotActivated {
+        server: client.server().to_string(),
+    }
+    .to_string()
 }
 
 async fn run(mut l: Loop) {
     let device_id = l.client.device_id().to_owned();
     let mut backoff = Backoff::new(l.config.backoff_base, l.config.backoff_cap);
-    let mut seen = Seen { set: HashSet::new(), order: VecDeque::new() };
+    let mut seen = Seen {
+        set: HashSet::new(),
+        order: VecDeque::new(),
+    };
     let mut connected = false;
     let mut reported_offset: Option<i64> = None;
     let emit = |events: &mpsc::UnboundedSender<PushEvent>, e: PushEvent| events.send(e).is_ok();
     let set_state = |l: &Loop, s: ConnectionState| -> bool {
         l.state.send_replace(s.clone());
-        emit(&l.events, PushEvent::State { device_id: device_id.clone(), state: s })
+        emit(
+            &l.events,
+            PushEvent::State {
+                device_id: device_id.clone(),
+                state: s,
+            },
+        )
     };
     if l.not_activated {
         // Stored as not activated: say so and poll only when nudged (the server may have been
         // restored from a backup that still knows the device).
-        if !set_state(&l, ConnectionState::NotActivated { message: not_activated_message(&l.client) }) {
+        if !set_state(
+            &l,
+            ConnectionState::NotActivated {
+                message: not_activated_message(&l.client),
+            },
+        ) {
             return;
         }
         tokio::select! {
@@ -250,26 +280,39 @@ async fn run(mut l: Loop) {
                 backoff.reset();
                 if !connected {
                     connected = true;
-                    if !set_state(&l, ConnectionState::Connected { since_ms: unix_millis() }) {
+                    if !set_state(
+                        &l,
+                        ConnectionState::Connected {
+                            since_ms: unix_millis(),
+                        },
+                    ) {
                         return;
                     }
                 }
                 if let Some(offset) = l.client.clock_offset() {
                     if reported_offset.is_none_or(|r| (r - offset.offset_ms).abs() >= 1000) {
                         reported_offset = Some(offset.offset_ms);
-                        emit(&l.events, PushEvent::Clock { device_id: device_id.clone(), offset: offset.into() });
+                        emit(
+                            &l.events,
+                            PushEvent::Clock {
+                                device_id: device_id.clone(),
+                                offset: offset.into(),
+                            },
+                        );
                     }
                 }
                 for signed in &batch.challenges {
                     let id = signed.challenge.id.clone();
                     let event = match l.client.verify(signed) {
-                        Ok(challenge) if seen.insert(&challenge.id) => PushEvent::Challenge(IncomingChallenge {
-                            device_id: device_id.clone(),
-                            server: l.client.server().to_string(),
-                            challenge,
-                            received_ms: unix_millis(),
-                            clock_offset_ms: l.client.clock_offset().map_or(0, |o| o.offset_ms),
-                        }),
+                        Ok(challenge) if seen.insert(&challenge.id) => {
+                            PushEvent::Challenge(IncomingChallenge {
+                                device_id: device_id.clone(),
+                                server: l.client.server().to_string(),
+                                challenge,
+                                received_ms: unix_millis(),
+                                clock_offset_ms: l.client.clock_offset().map_or(0, |o| o.offset_ms),
+                            })
+                        }
                         Ok(_) => dropped(&device_id, id, "duplicate"),
                         Err(ChallengeError::Expired) => {
                             seen.insert(&id);
@@ -285,7 +328,12 @@ async fn run(mut l: Loop) {
             }
             Err(PushError::NotActivated { .. }) => {
                 connected = false;
-                if !set_state(&l, ConnectionState::NotActivated { message: not_activated_message(&l.client) }) {
+                if !set_state(
+                    &l,
+                    ConnectionState::NotActivated {
+                        message: not_activated_message(&l.client),
+                    },
+                ) {
                     return;
                 }
                 tokio::select! {
@@ -300,8 +348,13 @@ async fn run(mut l: Loop) {
                 if matches!(e, PushError::Network { .. }) {
                     let _ = l.client.reset_connections();
                 }
-                let delay = if was_connected { Duration::ZERO } else { backoff.next_delay() };
-                let retry_at_ms = unix_millis() + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
+                let delay = if was_connected {
+                    Duration::ZERO
+                } else {
+                    backoff.next_delay()
+                };
+                let retry_at_ms =
+                    unix_millis() + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
                 let state = ConnectionState::Reconnecting {
                     attempt: backoff.attempt(),
                     retry_at_ms,
@@ -326,7 +379,12 @@ async fn run(mut l: Loop) {
 }
 
 /// Nudges the listener when the local address that routes to the server changes.
-async fn watch_route(client: Arc<DeviceClient>, period: Duration, nudge: Arc<Notify>, mut stop: watch::Receiver<bool>) {
+async fn watch_route(
+    client: Arc<DeviceClient>,
+    period: Duration,
+    nudge: Arc<Notify>,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last = None;
@@ -346,7 +404,11 @@ async fn watch_route(client: Arc<DeviceClient>, period: Duration, nudge: Arc<Not
 }
 
 fn dropped(device_id: &str, challenge_id: String, reason: &str) -> PushEvent {
-    PushEvent::Dropped { device_id: device_id.to_owned(), challenge_id, reason: reason.to_owned() }
+    PushEvent::Dropped {
+        device_id: device_id.to_owned(),
+        challenge_id,
+        reason: reason.to_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -355,13 +417,19 @@ mod tests {
 
     #[test]
     fn seen_ids_are_reported_once_and_forgotten_oldest_first() {
-        let mut seen = Seen { set: HashSet::new(), order: VecDeque::new() };
+        let mut seen = Seen {
+            set: HashSet::new(),
+            order: VecDeque::new(),
+        };
         assert!(seen.insert("a"));
         assert!(!seen.insert("a"));
         for i in 0..SEEN_KEPT {
             seen.insert(&i.to_string());
         }
-        assert!(seen.insert("a"), "the oldest id is forgotten past the bound");
+        assert!(
+            seen.insert("a"),
+            "the oldest id is forgotten past the bound"
+        );
         assert_eq!(seen.order.len(), SEEN_KEPT);
     }
 }

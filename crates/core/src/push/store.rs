@@ -18,17 +18,30 @@ pub struct Placement {
 
 /// The activations the user sees (those not being removed).
 pub fn visible(vault: &Vault) -> Vec<&Activation> {
-    vault.activations().iter().filter(|a| !a.pending_removal).collect()
+    vault
+        .activations()
+        .iter()
+        .filter(|a| !a.pending_removal)
+        .collect()
 }
 
 /// Adds a new activation and saves. With `placement` (from [`remove_activation`]) it takes the
 /// old label and position; otherwise it goes last, labelled "issuer: user".
-pub fn add_activation(vault: &mut Vault, mut activation: Activation, placement: Option<Placement>) -> Result<(), PushError> {
+pub fn add_activation(
+    vault: &mut Vault,
+    mut activation: Activation,
+    placement: Option<Placement>,
+) -> Result<(), PushError> {
     let next_position = vault
         .accounts()
         .iter()
         .map(|a| a.position.saturating_add(1))
-        .chain(vault.activations().iter().map(|a| a.position.saturating_add(1)))
+        .chain(
+            vault
+                .activations()
+                .iter()
+                .map(|a| a.position.saturating_add(1)),
+        )
         .max()
         .unwrap_or(0);
     match placement {
@@ -44,8 +57,14 @@ pub fn add_activation(vault: &mut Vault, mut activation: Activation, placement: 
         }
     }
     vault.edit_activations(|list| {
-        if list.iter().any(|a| a.device_id == activation.device_id && a.server == activation.server) {
-            return Err(Error::InvalidInput(format!("device {} is already in the vault", activation.device_id)));
+        if list
+            .iter()
+            .any(|a| a.device_id == activation.device_id && a.server == activation.server)
+        {
+            return Err(Error::InvalidInput(format!(
+                "device {} is already in the vault",
+                activation.device_id
+            )));
         }
         list.push(activation);
         Ok(())
@@ -87,14 +106,21 @@ impl Removal {
 
 /// Removes an activation: hides it at once, deactivates the device on the server, and deletes
 /// the key once the server confirmed (or answered that it no longer knows the device).
-pub async fn remove_activation(vault: &mut Vault, device_id: &str, transport: &TransportOptions) -> Result<Removal, PushError> {
+pub async fn remove_activation(
+    vault: &mut Vault,
+    device_id: &str,
+    transport: &TransportOptions,
+) -> Result<Removal, PushError> {
     let activation = vault
         .activations()
         .iter()
         .find(|a| a.device_id == device_id)
         .cloned()
         .ok_or_else(|| PushError::UnknownActivation(device_id.to_owned()))?;
-    let placement = Placement { label: activation.label.clone(), position: activation.position };
+    let placement = Placement {
+        label: activation.label.clone(),
+        position: activation.position,
+    };
     vault.edit_activations(|list| {
         if let Some(a) = list.iter_mut().find(|a| a.device_id == device_id) {
             a.pending_removal = true;
@@ -112,8 +138,16 @@ pub async fn remove_activation(vault: &mut Vault, device_id: &str, transport: &T
 
 /// Retries the deactivations that could not reach their server; returns how many are still
 /// waiting.
-pub async fn retry_removals(vault: &mut Vault, transport: &TransportOptions) -> Result<usize, PushError> {
-    let waiting: Vec<Activation> = vault.activations().iter().filter(|a| a.pending_removal).cloned().collect();
+pub async fn retry_removals(
+    vault: &mut Vault,
+    transport: &TransportOptions,
+) -> Result<usize, PushError> {
+    let waiting: Vec<Activation> = vault
+        .activations()
+        .iter()
+        .filter(|a| a.pending_removal)
+        .cloned()
+        .collect();
     let mut left = 0;
     for activation in waiting {
         match deactivate(&activation, transport).await {
@@ -133,7 +167,11 @@ pub async fn replace_activation(
     device_name: &str,
     transport: &TransportOptions,
 ) -> Result<Activation, PushError> {
-    if !vault.activations().iter().any(|a| a.device_id == old_device_id) {
+    if !vault
+        .activations()
+        .iter()
+        .any(|a| a.device_id == old_device_id)
+    {
         return Err(PushError::UnknownActivation(old_device_id.to_owned()));
     }
     // Activate first: if that fails, the old account stays where it was.
@@ -148,7 +186,10 @@ pub async fn replace_activation(
         .unwrap_or(activation))
 }
 
-async fn deactivate(activation: &Activation, transport: &TransportOptions) -> Result<(), PushError> {
+async fn deactivate(
+    activation: &Activation,
+    transport: &TransportOptions,
+) -> Result<(), PushError> {
     if activation.not_activated {
         return Ok(());
     }

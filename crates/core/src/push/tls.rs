@@ -15,12 +15,16 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 
 /// The text of the rustls error a pin mismatch produces (found again in the error chain).
-pub(crate) const PIN_MISMATCH: &str = "countersign: server certificate does not match the pinned fingerprint";
+pub(crate) const PIN_MISMATCH: &str =
+    "countersign: server certificate does not match the pinned fingerprint";
 
 /// A rustls client configuration that trusts exactly the certificate with SHA-256 `pin`.
 pub fn pinned_config(pin: Fingerprint) -> rustls::ClientConfig {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier = Arc::new(PinnedCertVerifier { pin, provider: provider.clone() });
+    let verifier = Arc::new(PinnedCertVerifier {
+        pin,
+        provider: provider.clone(),
+    });
     // Invariant: the ring provider supports the default protocol versions.
     rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -61,7 +65,12 @@ impl ServerCertVerifier for PinnedCertVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -70,10 +79,17 @@ impl ServerCertVerifier for PinnedCertVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }

@@ -36,7 +36,10 @@ pub struct ServerOptions {
 
 impl Default for ServerOptions {
     fn default() -> Self {
-        ServerOptions { challenge_ttl: 60, listen: "127.0.0.1:0".parse().unwrap() }
+        ServerOptions {
+            challenge_ttl: 60,
+            listen: "127.0.0.1:0".parse().unwrap(),
+        }
     }
 }
 
@@ -82,8 +85,20 @@ impl Server {
         std::fs::write(dir.path().join("countersign-server.toml"), config).unwrap();
         let (child, addr, tls) = spawn(&dir.path().to_path_buf(), options.listen, netns);
         // No pooled connections: a test that moves links must not reuse one over the old link.
-        let rp = reqwest::Client::builder().use_preconfigured_tls(pinned_config(tls)).pool_max_idle_per_host(0).build().unwrap();
-        Server { url: format!("https://{addr}"), dir, child: Some(child), addr, tls, rp, netns: netns.map(str::to_owned) }
+        let rp = reqwest::Client::builder()
+            .use_preconfigured_tls(pinned_config(tls))
+            .pool_max_idle_per_host(0)
+            .build()
+            .unwrap();
+        Server {
+            url: format!("https://{addr}"),
+            dir,
+            child: Some(child),
+            addr,
+            tls,
+            rp,
+            netns: netns.map(str::to_owned),
+        }
     }
 
     /// Kills the server (SIGKILL: no graceful shutdown).
@@ -97,15 +112,24 @@ impl Server {
     /// Starts the server again on the same address and data folder.
     pub fn start_again(&mut self) {
         self.kill();
-        let (child, addr, _) = spawn(&self.dir.path().to_path_buf(), self.addr, self.netns.as_deref());
+        let (child, addr, _) = spawn(
+            &self.dir.path().to_path_buf(),
+            self.addr,
+            self.netns.as_deref(),
+        );
         assert_eq!(addr, self.addr);
         self.child = Some(child);
     }
 
     async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut req = self.rp.request(method, format!("{}{path}", self.url)).bearer_auth(API_KEY);
+        let mut req = self
+            .rp
+            .request(method, format!("{}{path}", self.url))
+            .bearer_auth(API_KEY);
         if let Some(b) = body {
-            req = req.header("content-type", "application/json").body(b.to_string());
+            req = req
+                .header("content-type", "application/json")
+                .body(b.to_string());
         }
         let resp = req.send().await.unwrap();
         let status = resp.status().as_u16();
@@ -116,14 +140,21 @@ impl Server {
 
     /// Adds a user.
     pub async fn add_user(&self, id: &str) {
-        let (status, body) = self.call(reqwest::Method::POST, "/v1/users", Some(json!({"id": id}))).await;
+        let (status, body) = self
+            .call(reqwest::Method::POST, "/v1/users", Some(json!({"id": id})))
+            .await;
         assert_eq!(status, 201, "{body}");
     }
 
     /// A new activation URI for `user`.
     pub async fn activation_uri(&self, user: &str) -> String {
-        let (status, body) =
-            self.call(reqwest::Method::POST, &format!("/v1/users/{user}/activations"), Some(json!({}))).await;
+        let (status, body) = self
+            .call(
+                reqwest::Method::POST,
+                &format!("/v1/users/{user}/activations"),
+                Some(json!({})),
+            )
+            .await;
         assert_eq!(status, 201, "{body}");
         body["uri"].as_str().unwrap().to_owned()
     }
@@ -132,31 +163,53 @@ impl Server {
     pub async fn push(&self, user: &str, app: &str) -> (String, Option<u8>) {
         let (status, body) = self.try_push(user, app).await;
         assert_eq!(status, 201, "{body}");
-        (body["id"].as_str().unwrap().to_owned(), body["number"].as_u64().map(|n| n as u8))
+        (
+            body["id"].as_str().unwrap().to_owned(),
+            body["number"].as_u64().map(|n| n as u8),
+        )
     }
 
     /// Sends a push; returns the status and body as they come.
     pub async fn try_push(&self, user: &str, app: &str) -> (u16, Value) {
         let body = json!({"app": app, "client_ip": "198.51.100.7", "location": "Lisbon, PT"});
-        self.call(reqwest::Method::POST, &format!("/v1/users/{user}/push"), Some(body)).await
+        self.call(
+            reqwest::Method::POST,
+            &format!("/v1/users/{user}/push"),
+            Some(body),
+        )
+        .await
     }
 
     /// The relying party's view of a challenge.
     pub async fn result(&self, id: &str) -> Value {
-        let (status, body) = self.call(reqwest::Method::GET, &format!("/v1/push/{id}"), None).await;
+        let (status, body) = self
+            .call(reqwest::Method::GET, &format!("/v1/push/{id}"), None)
+            .await;
         assert_eq!(status, 200, "{body}");
         body
     }
 
     /// Resets the user (deletes their devices).
     pub async fn reset_user(&self, user: &str) {
-        let (status, body) = self.call(reqwest::Method::POST, &format!("/v1/users/{user}/reset"), Some(json!({}))).await;
+        let (status, body) = self
+            .call(
+                reqwest::Method::POST,
+                &format!("/v1/users/{user}/reset"),
+                Some(json!({})),
+            )
+            .await;
         assert_eq!(status, 200, "{body}");
     }
 
     /// The authentication log entries of `user` (newest first).
     pub async fn log(&self, user: &str) -> Vec<Value> {
-        let (status, body) = self.call(reqwest::Method::GET, &format!("/v1/log?user={user}&limit=10000"), None).await;
+        let (status, body) = self
+            .call(
+                reqwest::Method::GET,
+                &format!("/v1/log?user={user}&limit=10000"),
+                None,
+            )
+            .await;
         assert_eq!(status, 200, "{body}");
         body.as_array().cloned().unwrap_or_default()
     }
@@ -168,14 +221,17 @@ impl Server {
 
     /// An activation URI for `user` that points the device at `server_url` instead.
     pub async fn activation_uri_via(&self, user: &str, server_url: &str) -> String {
-        let mut uri = countersign_protocol::ActivationUri::parse(&self.activation_uri(user).await).unwrap();
+        let mut uri =
+            countersign_protocol::ActivationUri::parse(&self.activation_uri(user).await).unwrap();
         uri.server = server_url.parse().unwrap();
         uri.to_uri()
     }
 
     /// The user as the server shows it.
     pub async fn user(&self, user: &str) -> Value {
-        self.call(reqwest::Method::GET, &format!("/v1/users/{user}"), None).await.1
+        self.call(reqwest::Method::GET, &format!("/v1/users/{user}"), None)
+            .await
+            .1
     }
 }
 
@@ -185,7 +241,11 @@ impl Drop for Server {
     }
 }
 
-fn spawn(data: &PathBuf, listen: SocketAddr, netns: Option<&str>) -> (Child, SocketAddr, Fingerprint) {
+fn spawn(
+    data: &PathBuf,
+    listen: SocketAddr,
+    netns: Option<&str>,
+) -> (Child, SocketAddr, Fingerprint) {
     let mut command = match netns {
         Some(ns) => {
             let mut c = Command::new("ip");
@@ -203,7 +263,11 @@ fn spawn(data: &PathBuf, listen: SocketAddr, netns: Option<&str>) -> (Child, Soc
         .env_remove("COUNTERSIGN_DATA")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(if std::env::var_os("PUSH_TEST_SERVER_LOG").is_some() { Stdio::inherit() } else { Stdio::null() })
+        .stderr(if std::env::var_os("PUSH_TEST_SERVER_LOG").is_some() {
+            Stdio::inherit()
+        } else {
+            Stdio::null()
+        })
         .spawn()
         .expect("start countersign-server");
     let stdout = child.stdout.take().unwrap();
@@ -223,12 +287,20 @@ fn spawn(data: &PathBuf, listen: SocketAddr, netns: Option<&str>) -> (Child, Soc
     }
     // Keep draining stdout so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    (child, addr.expect("server printed its address"), tls.expect("server printed its TLS fingerprint"))
+    (
+        child,
+        addr.expect("server printed its address"),
+        tls.expect("server printed its TLS fingerprint"),
+    )
 }
 
 /// A password-only vault with cheap KDF parameters (the keystore is not the point here).
 pub fn vault(dir: &tempfile::TempDir) -> Vault {
-    let options = CreateOptions { keystore: false, password: Some(Password::new("pw".to_owned())), kdf: KdfParams::INSECURE_FAST_FOR_TESTS };
+    let options = CreateOptions {
+        keystore: false,
+        password: Some(Password::new("pw".to_owned())),
+        kdf: KdfParams::INSECURE_FAST_FOR_TESTS,
+    };
     Vault::create(dir.path().join("vault.csv1"), options).unwrap()
 }
 
@@ -239,7 +311,11 @@ pub fn fast_listener() -> ListenerConfig {
         read_slack: Duration::from_secs(2),
         backoff_base: Duration::from_millis(20),
         backoff_cap: Duration::from_millis(300),
-        transport: TransportOptions { connect_timeout: Duration::from_secs(2), request_timeout: Duration::from_secs(3), ..Default::default() },
+        transport: TransportOptions {
+            connect_timeout: Duration::from_secs(2),
+            request_timeout: Duration::from_secs(3),
+            ..Default::default()
+        },
         route_check: Some(Duration::from_millis(100)),
     }
 }
@@ -263,7 +339,10 @@ pub async fn next_matching<T>(
 }
 
 /// Waits for the next challenge event.
-pub async fn next_challenge(rx: &mut mpsc::UnboundedReceiver<PushEvent>, limit: Duration) -> Option<countersign_core::push::IncomingChallenge> {
+pub async fn next_challenge(
+    rx: &mut mpsc::UnboundedReceiver<PushEvent>,
+    limit: Duration,
+) -> Option<countersign_core::push::IncomingChallenge> {
     next_matching(rx, limit, |e| match e {
         PushEvent::Challenge(c) => Some(c.clone()),
         _ => None,

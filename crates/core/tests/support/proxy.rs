@@ -37,13 +37,20 @@ impl Proxy {
     pub async fn start(listen: SocketAddr, upstream: SocketAddr) -> Proxy {
         let listener = TcpListener::bind(listen).await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let ctl = Arc::new(Control { seed: AtomicU64::new(0x9E37_79B9_7F4A_7C15), ..Default::default() });
+        let ctl = Arc::new(Control {
+            seed: AtomicU64::new(0x9E37_79B9_7F4A_7C15),
+            ..Default::default()
+        });
         let (cut_all, cut_rx) = watch::channel(0u64);
         let c = ctl.clone();
         let task = tokio::spawn(async move {
             loop {
-                let Ok((client, peer)) = listener.accept().await else { continue };
-                let Ok(server) = TcpStream::connect(upstream).await else { continue };
+                let Ok((client, peer)) = listener.accept().await else {
+                    continue;
+                };
+                let Ok(server) = TcpStream::connect(upstream).await else {
+                    continue;
+                };
                 c.connections.fetch_add(1, Ordering::Relaxed);
                 let lifetime = c.lifetime_ms.lock().unwrap().clone().map(|r| {
                     let x = next_random(&c.seed);
@@ -55,7 +62,12 @@ impl Proxy {
                 tokio::spawn(pipe(client, server, peer.ip(), c.clone(), cut, lifetime));
             }
         });
-        Proxy { addr, ctl, cut_all, task }
+        Proxy {
+            addr,
+            ctl,
+            cut_all,
+            task,
+        }
     }
 
     /// Cuts every open connection now.
