@@ -15,6 +15,7 @@ run_packages=(
   libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev libsoup-3.0-dev
   libdbus-1-dev libssl-dev libxdo-dev
   libxcb1-dev libxrandr-dev libdbus-1-3
+  libgbm-dev libegl-dev libwayland-dev libpipewire-0.3-dev libclang-dev clang
   gnome-keyring dbus dbus-x11 nodejs npm
 )
 test_packages=(

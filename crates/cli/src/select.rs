@@ -1,4 +1,5 @@
-//! Picking the account a QUERY means.
+//! Picking the account a QUERY means: an id, part of the issuer or account name, or
+//! `issuer:account`.
 
 use countersign_core::account::{Account, AccountId};
 use countersign_core::vault::Vault;
@@ -14,7 +15,18 @@ pub fn one(vault: &Vault, query: &str) -> Result<AccountId, CliError> {
             return Ok(id);
         }
     }
-    let found = vault.find(query);
+    let mut found = vault.find(query);
+    if found.is_empty() {
+        // "Issuer:account", as otpauth labels write it.
+        if let Some((issuer, name)) = query.split_once(':') {
+            let (issuer, name) = (issuer.trim().to_lowercase(), name.trim().to_lowercase());
+            found = vault
+                .accounts()
+                .iter()
+                .filter(|a| a.issuer.to_lowercase().contains(&issuer) && a.name.to_lowercase().contains(&name))
+                .collect();
+        }
+    }
     match found.as_slice() {
         [] => Err(CliError::not_found(format!(
             "no account matches {query:?} (`countersign list` shows them)"
