@@ -222,7 +222,12 @@ const tests = [
         ...(theme === "dark" ? { GTK_THEME: "Adwaita:dark" } : { GTK_THEME: "Adwaita" }),
       });
       session = await driver.launch();
-      if (theme === "light") await fillDemoVault(session);
+      if (theme === "light") {
+        await session.invoke("save_settings", {
+          settings: { lockAfterMinutes: 5, clipboardClearSeconds: 30, showNextCode: true, sortOrder: "custom" },
+        });
+        await fillDemoVault(session);
+      }
       await session.until("codes", async () => (await rows(session)).filter((r) => r.code).length >= 4);
       schemes[theme] = await session.execute("return matchMedia('(prefers-color-scheme: dark)').matches");
       await session.execute("document.activeElement && document.activeElement.blur()");

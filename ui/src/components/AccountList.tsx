@@ -88,6 +88,8 @@ export function AccountList(props: AccountListProps) {
     const account = accounts[index];
     if (!account) return;
     const page = Math.max(1, Math.floor(viewport / ROW_HEIGHT) - 1);
+    // Shortcuts with Ctrl/Cmd belong to the app (Ctrl+N, Ctrl+F, ...), not to the row.
+    if (event.ctrlKey || event.metaKey) return;
     const handled = (() => {
       if (event.altKey && (event.key === "ArrowUp" || event.key === "ArrowDown")) {
         if (!props.reorderable) return true;

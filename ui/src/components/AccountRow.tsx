@@ -75,9 +75,11 @@ export function AccountRow(props: AccountRowProps) {
             </span>
           )}
           {account.issuer || account.name}
-          {account.group && <span class="row__group">{account.group}</span>}
         </div>
-        {account.issuer && <div class="row__name">{account.name}</div>}
+        <div class="row__name">
+          {account.group && <span class="row__group">{account.group}</span>}
+          {account.issuer ? account.name : ""}
+        </div>
       </div>
       <div class="row__code-block">
         <div
@@ -155,7 +157,7 @@ export function AccountRow(props: AccountRowProps) {
             props.onRemove(account);
           }}
         >
-          🗑
+          ✕
         </button>
       </div>
     </div>

@@ -5,6 +5,11 @@ import { describedBy, Field } from "./Field";
 const LOCK_CHOICES = [0, 1, 5, 15, 60];
 const CLEAR_CHOICES = [0, 10, 30, 60, 120];
 
+/** The choices, plus the current value if it was set elsewhere (an older version, a script). */
+function withCurrent(choices: number[], current: number): number[] {
+  return choices.includes(current) ? choices : [...choices, current].sort((a, b) => a - b);
+}
+
 /** Preferences: app lock and password, clipboard clearing, code preview, backup and export. */
 export function SettingsPanel(props: {
   settings: Settings;
@@ -67,7 +72,7 @@ export function SettingsPanel(props: {
             value={String(settings.lockAfterMinutes)}
             onChange={(e) => void save({ ...settings, lockAfterMinutes: Number(e.currentTarget.value) })}
           >
-            {LOCK_CHOICES.map((m) => (
+            {withCurrent(LOCK_CHOICES, settings.lockAfterMinutes).map((m) => (
               <option key={m} value={String(m)}>
                 {m === 0 ? "Never" : m === 1 ? "1 minute" : `${m} minutes`}
               </option>
@@ -84,7 +89,7 @@ export function SettingsPanel(props: {
             value={String(settings.clipboardClearSeconds)}
             onChange={(e) => void save({ ...settings, clipboardClearSeconds: Number(e.currentTarget.value) })}
           >
-            {CLEAR_CHOICES.map((s) => (
+            {withCurrent(CLEAR_CHOICES, settings.clipboardClearSeconds).map((s) => (
               <option key={s} value={String(s)}>
                 {s === 0 ? "Never" : `${s} seconds`}
               </option>
