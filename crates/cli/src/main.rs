@@ -65,6 +65,16 @@ enum Command {
     Rename(cmd::accounts::RenameArgs),
     /// Remove an account (asks first, unless --yes).
     Remove(cmd::accounts::RemoveArgs),
+    /// Activate this device for push sign-in approvals (countersign://activate URI or QR image).
+    Activate(cmd::activate::Args),
+    /// Push sign-in approvals: listen, list, answer, status, remove.
+    Push(cmd::push::Args),
+    /// Add accounts from another authenticator's export or a token file (PSKC, CSV, ...).
+    Import(cmd::import::Args),
+    /// Export accounts: otpauth URIs, an encrypted Aegis vault, a Countersign vault, transfer QR codes.
+    Export(cmd::export::Args),
+    /// Read QR codes from images or the screen: accounts, transfer batches, activations.
+    Scan(cmd::scan::Args),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(CompletionsArgs),
 }
@@ -106,6 +116,11 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Show(a) => cmd::accounts::show(&ctx, a),
         Command::Rename(a) => cmd::accounts::rename(&ctx, a),
         Command::Remove(a) => cmd::accounts::remove(&ctx, a),
+        Command::Activate(a) => cmd::activate::run(&ctx, a),
+        Command::Push(a) => cmd::push::run(&ctx, a),
+        Command::Import(a) => cmd::import::run(&ctx, a),
+        Command::Export(a) => cmd::export::run(&ctx, a),
+        Command::Scan(a) => cmd::scan::run(&ctx, a),
         Command::Completions(a) => {
             clap_complete::generate(a.shell, &mut Cli::command(), "countersign", &mut std::io::stdout());
             Ok(())

@@ -1,7 +1,12 @@
 //! One module per command group.
 
 pub mod accounts;
+pub mod activate;
 pub mod code;
+pub mod export;
+pub mod import;
+pub mod push;
+pub mod scan;
 pub mod vault;
 
 /// The current Unix time in seconds.
