@@ -19,7 +19,7 @@ run_packages=(
   gnome-keyring dbus dbus-x11 nodejs npm
 )
 test_packages=(
-  xvfb webkit2gtk-driver imagemagick xclip oathtool zbar-tools postgresql
+  xvfb webkit2gtk-driver imagemagick xclip x11-utils qrencode oathtool zbar-tools postgresql
   python3 python3-pip python3-venv procps
 )
 

@@ -66,17 +66,17 @@ suite_ui() {
 }
 suite_rust() {
   step ui-build npm --prefix ui run --silent build
-  step cargo-test scripts/with-keyring.sh cargo test --workspace --locked
+  step cargo-test scripts/with-keyring.sh cargo test --workspace --locked --no-fail-fast
 }
 suite_e2e() {
-  [[ -f tests/e2e/run.mjs ]] || return 0
   step app-build cargo build --locked --features custom-protocol --bin countersign-app
   step cli-build cargo build --locked -p countersign-cli
-  step e2e scripts/with-keyring.sh node tests/e2e/run.mjs
+  step e2e env E2E_SCREENSHOTS="$out/screenshots" scripts/with-keyring.sh node tests/e2e/run.mjs
+  step screen-scan tests/screen-scan/run.sh "$CARGO_TARGET_DIR/debug/countersign"
 }
 suite_server() {
-  [[ -x crates/server/tests/schemathesis.sh ]] || return 0
-  step schemathesis crates/server/tests/schemathesis.sh
+  step server-build cargo build --locked -p countersign-server
+  step schemathesis crates/server/tests/schemathesis.sh "$CARGO_TARGET_DIR/debug/countersign-server"
 }
 
 suites=("$@")
