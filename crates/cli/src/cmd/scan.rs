@@ -43,18 +43,27 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<(), CliError> {
             std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)?;
             ("standard input".to_owned(), bytes)
         } else {
-            let bytes = std::fs::read(path).map_err(|err| {
-                CliError::input(format!("cannot read {}: {err}", path.display()))
-            })?;
+            let bytes = std::fs::read(path)
+                .map_err(|err| CliError::input(format!("cannot read {}: {err}", path.display())))?;
             (path.display().to_string(), bytes)
         };
-        scanned.push(Scanned { source, result: qr::decode_image_bytes(&bytes) });
+        scanned.push(Scanned {
+            source,
+            result: qr::decode_image_bytes(&bytes),
+        });
     }
     if args.screen {
-        scanned.push(Scanned { source: "screen".to_owned(), result: qr::scan_screens() });
+        scanned.push(Scanned {
+            source: "screen".to_owned(),
+            result: qr::scan_screens(),
+        });
     }
 
-    let added = if args.add { add_found(ctx, &scanned)? } else { Added::default() };
+    let added = if args.add {
+        add_found(ctx, &scanned)?
+    } else {
+        Added::default()
+    };
 
     if json {
         print_json(&scanned, &added)?;
@@ -62,10 +71,15 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<(), CliError> {
         print_text(&scanned, &added);
     }
 
-    if let Some(failed) = scanned.iter().find_map(|s| s.result.as_ref().err().map(|e| (s, e))) {
+    if let Some(failed) = scanned
+        .iter()
+        .find_map(|s| s.result.as_ref().err().map(|e| (s, e)))
+    {
         let (source, err) = failed;
         return Err(match err {
-            QrError::NoDisplay(_) | QrError::Capture(_) => CliError::failure(format!("{}: {err}", source.source)),
+            QrError::NoDisplay(_) | QrError::Capture(_) => {
+                CliError::failure(format!("{}: {err}", source.source))
+            }
             _ => CliError::input(format!("{}: {err}", source.source)),
         });
     }
@@ -75,7 +89,9 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<(), CliError> {
             added.unfinished.join("; ")
         )));
     }
-    let found_any = scanned.iter().any(|s| s.result.as_ref().is_ok_and(|found| !found.is_empty()));
+    let found_any = scanned
+        .iter()
+        .any(|s| s.result.as_ref().is_ok_and(|found| !found.is_empty()));
     if !found_any {
         return Err(CliError::not_found("no QR code found"));
     }
@@ -97,7 +113,11 @@ fn add_found(ctx: &Ctx, scanned: &[Scanned]) -> Result<Added, CliError> {
     let now = super::now();
     let mut collector = TransferCollector::new();
     let mut candidates: Vec<Account> = Vec::new();
-    for decoded in scanned.iter().filter_map(|s| s.result.as_ref().ok()).flatten() {
+    for decoded in scanned
+        .iter()
+        .filter_map(|s| s.result.as_ref().ok())
+        .flatten()
+    {
         match &decoded.content {
             Content::Account(uri) => candidates.push(Account::from_key_uri(uri.clone(), now)),
             Content::Transfer(batch) => {
@@ -108,14 +128,22 @@ fn add_found(ctx: &Ctx, scanned: &[Scanned]) -> Result<Added, CliError> {
             _ => {}
         }
     }
-    let mut added = Added { unfinished: collector.unfinished(), ..Added::default() };
+    let mut added = Added {
+        unfinished: collector.unfinished(),
+        ..Added::default()
+    };
     if candidates.is_empty() {
         return Ok(added);
     }
     let mut vault = ctx.open_vault()?;
     let mut fresh: Vec<Account> = Vec::new();
     for account in candidates {
-        if vault.accounts().iter().chain(&fresh).any(|a| a.is_duplicate_of(&account)) {
+        if vault
+            .accounts()
+            .iter()
+            .chain(&fresh)
+            .any(|a| a.is_duplicate_of(&account))
+        {
             added.duplicates.push(account.label());
         } else {
             fresh.push(account);
@@ -123,7 +151,10 @@ fn add_found(ctx: &Ctx, scanned: &[Scanned]) -> Result<Added, CliError> {
     }
     let labels: Vec<String> = fresh.iter().map(Account::label).collect();
     let ids = vault.add_accounts(fresh)?;
-    added.accounts = labels.into_iter().zip(ids.iter().map(ToString::to_string)).collect();
+    added.accounts = labels
+        .into_iter()
+        .zip(ids.iter().map(ToString::to_string))
+        .collect();
     Ok(added)
 }
 
@@ -193,15 +224,19 @@ fn print_json(scanned: &[Scanned], added: &Added) -> Result<(), CliError> {
                 .unwrap_or_default(),
         })
         .collect();
-    let added_json: Vec<JsonAdded<'_>> =
-        added.accounts.iter().map(|(label, id)| JsonAdded { id, label }).collect();
+    let added_json: Vec<JsonAdded<'_>> = added
+        .accounts
+        .iter()
+        .map(|(label, id)| JsonAdded { id, label })
+        .collect();
     let value = serde_json::json!({
         "sources": sources,
         "added": added_json,
         "duplicates": added.duplicates,
         "unfinished": added.unfinished,
     });
-    let text = serde_json::to_string_pretty(&value).map_err(|e| CliError::failure(e.to_string()))?;
+    let text =
+        serde_json::to_string_pretty(&value).map_err(|e| CliError::failure(e.to_string()))?;
     println!("{text}");
     Ok(())
 }

@@ -1,6 +1,8 @@
 //! Finding and reading every QR code in an image.
 //!
-//! The chain, cheapest first; it stops after the first pass that reads at least one code:
+//! The chain, cheapest first; it stops after the first pass that reads at least one code (a
+//! first read by rqrr's own threshold is completed with the local threshold at the same scale,
+//! for images holding several codes):
 //!
 //! 1. **Scale pyramid.** The image is halved until its longer side is at most
 //!    [`FIRST_PASS_SIDE`] pixels. Large photos and screenshots are read there first (fast,
@@ -24,7 +26,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use image::{DynamicImage, GrayImage, ImageReader};
 use zeroize::Zeroizing;
 
-use super::preprocess::{halve, local_threshold, stretch_contrast};
+use super::preprocess::{halve, local_threshold, stretch_contrast, BLOCK, SMALL_BLOCK};
 use super::{Content, QrError};
 
 /// The longer side the first, fast pass works at.
@@ -201,13 +203,13 @@ fn rqrr_chain(image: &GrayImage) -> Vec<Zeroizing<String>> {
 
     let mut stretched_cache: Vec<Option<Option<GrayImage>>> = vec![None; levels.len()];
     type Pass = fn(&GrayImage, &mut Option<Option<GrayImage>>) -> Vec<Zeroizing<String>>;
-    let passes: [Pass; 4] = [
+    let passes: [Pass; 5] = [
         |level, _| rqrr_grey(level, false),
         |level, _| rqrr_grey(level, true),
         |level, cache| {
             let source = cache.get_or_insert_with(|| stretch_contrast(level));
             rqrr_bits(
-                &local_threshold(source.as_ref().unwrap_or(level)),
+                &local_threshold(source.as_ref().unwrap_or(level), BLOCK),
                 level,
                 false,
             )
@@ -215,18 +217,35 @@ fn rqrr_chain(image: &GrayImage) -> Vec<Zeroizing<String>> {
         |level, cache| {
             let source = cache.get_or_insert_with(|| stretch_contrast(level));
             rqrr_bits(
-                &local_threshold(source.as_ref().unwrap_or(level)),
+                &local_threshold(source.as_ref().unwrap_or(level), BLOCK),
                 level,
                 true,
             )
         },
+        |level, cache| {
+            let source = cache.get_or_insert_with(|| stretch_contrast(level));
+            rqrr_bits(
+                &local_threshold(source.as_ref().unwrap_or(level), SMALL_BLOCK),
+                level,
+                false,
+            )
+        },
     ];
-    for pass in passes {
+    for (number, pass) in passes.iter().enumerate() {
         for &index in &order {
-            let found = pass(&levels[index], &mut stretched_cache[index]);
-            if !found.is_empty() {
-                return found;
+            let mut found = pass(&levels[index], &mut stretched_cache[index]);
+            if found.is_empty() {
+                continue;
             }
+            // Several codes in one image: what one binarisation misses the other often reads,
+            // so a first read by rqrr's own threshold is completed with the local threshold at
+            // the same scale.
+            if number == 0 {
+                for text in passes[2](&levels[index], &mut stretched_cache[index]) {
+                    push_unique(&mut found, text);
+                }
+            }
+            return found;
         }
     }
     Vec::new()

@@ -69,37 +69,41 @@ pub fn stretch_contrast(image: &GrayImage) -> Option<GrayImage> {
 }
 
 /// Side of the square blocks the local threshold is computed over.
-const BLOCK: usize = 8;
+pub const BLOCK: usize = 8;
+/// Smaller blocks, for low-contrast codes whose quiet zone is darker than the page around it
+/// (an 8-pixel block average pulls the quiet zone into the finder patterns).
+pub const SMALL_BLOCK: usize = 3;
 /// A block whose levels span less than this is taken to be all one colour.
 const MIN_DYNAMIC_RANGE: u32 = 24;
 
-/// Binarises with a threshold per 8×8 block: the mean of the block averages in its 5×5
+/// Binarises with a threshold per `block`×`block` square: the mean of the block averages in its 5×5
 /// neighbourhood. Flat blocks take a level that keeps them with their neighbours. Returns
 /// `true` for black. Images smaller than 5 blocks a side use one global mean.
-pub fn local_threshold(image: &GrayImage) -> Vec<bool> {
+pub fn local_threshold(image: &GrayImage, block: usize) -> Vec<bool> {
+    let block = block.max(2);
     let (w, h) = (image.width() as usize, image.height() as usize);
     let src = image.as_raw();
-    if w < BLOCK * 5 || h < BLOCK * 5 {
+    if w < block * 5 || h < block * 5 {
         let mean = src.iter().map(|&p| u64::from(p)).sum::<u64>() / (src.len().max(1) as u64);
         return src.iter().map(|&p| u64::from(p) <= mean).collect();
     }
-    let (bw, bh) = (w.div_ceil(BLOCK), h.div_ceil(BLOCK));
+    let (bw, bh) = (w.div_ceil(block), h.div_ceil(block));
     let mut averages = vec![0u32; bw * bh];
     for by in 0..bh {
         // The last row and column of blocks overlap the one before so they are whole.
-        let y0 = (by * BLOCK).min(h - BLOCK);
+        let y0 = (by * block).min(h - block);
         for bx in 0..bw {
-            let x0 = (bx * BLOCK).min(w - BLOCK);
+            let x0 = (bx * block).min(w - block);
             let (mut sum, mut min, mut max) = (0u32, 255u32, 0u32);
-            for row in src[y0 * w..].chunks(w).take(BLOCK) {
-                for &p in &row[x0..x0 + BLOCK] {
+            for row in src[y0 * w..].chunks(w).take(block) {
+                for &p in &row[x0..x0 + block] {
                     let p = u32::from(p);
                     sum += p;
                     min = min.min(p);
                     max = max.max(p);
                 }
             }
-            let mut average = sum / (BLOCK * BLOCK) as u32;
+            let mut average = sum / (block * block) as u32;
             if max - min <= MIN_DYNAMIC_RANGE {
                 // A flat block: assume it is background (light) unless its neighbours above
                 // and to the left say the area is darker.
@@ -119,10 +123,10 @@ pub fn local_threshold(image: &GrayImage) -> Vec<bool> {
     }
     let mut out = vec![false; w * h];
     for by in 0..bh {
-        let y0 = (by * BLOCK).min(h - BLOCK);
+        let y0 = (by * block).min(h - block);
         let cy = by.clamp(2, bh - 3);
         for bx in 0..bw {
-            let x0 = (bx * BLOCK).min(w - BLOCK);
+            let x0 = (bx * block).min(w - block);
             let cx = bx.clamp(2, bw - 3);
             let mut sum = 0u32;
             for ny in cy - 2..=cy + 2 {
@@ -131,8 +135,8 @@ pub fn local_threshold(image: &GrayImage) -> Vec<bool> {
                 }
             }
             let threshold = sum / 25;
-            for y in y0..y0 + BLOCK {
-                for x in x0..x0 + BLOCK {
+            for y in y0..y0 + block {
+                for x in x0..x0 + block {
                     out[y * w + x] = u32::from(src[y * w + x]) <= threshold;
                 }
             }
@@ -172,7 +176,7 @@ mod tests {
             let base = 40 + x * 160 / 200;
             image::Luma([if light { (base + 50) as u8 } else { base as u8 }])
         });
-        let bits = local_threshold(&image);
+        let bits = local_threshold(&image, BLOCK);
         for (i, black) in bits.iter().enumerate() {
             let (x, y) = (i % 200, i / 200);
             assert_eq!(*black, (x / 4 + y / 4) % 2 == 1, "pixel {x},{y}");
