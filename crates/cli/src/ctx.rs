@@ -46,11 +46,19 @@ impl Ctx {
     /// `--password-stdin`, `COUNTERSIGN_PASSWORD`, or a prompt when a terminal is attached.
     pub fn open_vault(&self) -> Result<Vault, CliError> {
         let given = self.given_password()?;
-        let unlock = Unlock { password: given.clone(), keystore: true };
+        let unlock = Unlock {
+            password: given.clone(),
+            keystore: true,
+        };
         match Vault::open(&self.vault_path, &unlock) {
-            Err(CoreError::PasswordRequired) if given.is_none() && std::io::stdin().is_terminal() => {
+            Err(CoreError::PasswordRequired)
+                if given.is_none() && std::io::stdin().is_terminal() =>
+            {
                 let password = prompt_password("Vault password: ")?;
-                let vault = Vault::open(&self.vault_path, &Unlock::keystore_or_password(password.clone()))?;
+                let vault = Vault::open(
+                    &self.vault_path,
+                    &Unlock::keystore_or_password(password.clone()),
+                )?;
                 *self.unlock_password.borrow_mut() = Some(password);
                 Ok(vault)
             }
@@ -80,7 +88,9 @@ impl Ctx {
         let mut line = String::new();
         let n = lines.read_line(&mut line)?;
         if n == 0 {
-            return Err(CliError::input(format!("standard input ended before {what} was given")));
+            return Err(CliError::input(format!(
+                "standard input ended before {what} was given"
+            )));
         }
         while line.ends_with('\n') || line.ends_with('\r') {
             line.pop();
@@ -104,8 +114,11 @@ impl Ctx {
 
 /// Asks for a password on the terminal without echoing it.
 pub fn prompt_password(prompt: &str) -> Result<Password, CliError> {
-    let text = rpassword::prompt_password(prompt)
-        .map_err(|e| CliError::failure(format!("could not read the password from the terminal: {e}")))?;
+    let text = rpassword::prompt_password(prompt).map_err(|e| {
+        CliError::failure(format!(
+            "could not read the password from the terminal: {e}"
+        ))
+    })?;
     Ok(Password::new(text))
 }
 
@@ -114,5 +127,8 @@ pub fn confirm(question: &str) -> Result<bool, CliError> {
     eprint!("{question} [y/N] ");
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer)?;
-    Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
+    Ok(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
 }

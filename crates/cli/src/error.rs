@@ -34,22 +34,34 @@ pub struct CliError {
 impl CliError {
     /// The command line asks for something impossible.
     pub fn usage(message: impl Into<String>) -> Self {
-        CliError { message: message.into(), exit: ExitCode::Usage }
+        CliError {
+            message: message.into(),
+            exit: ExitCode::Usage,
+        }
     }
 
     /// Input (a URI, a secret, a file) was malformed.
     pub fn input(message: impl Into<String>) -> Self {
-        CliError { message: message.into(), exit: ExitCode::Input }
+        CliError {
+            message: message.into(),
+            exit: ExitCode::Input,
+        }
     }
 
     /// Nothing matched.
     pub fn not_found(message: impl Into<String>) -> Self {
-        CliError { message: message.into(), exit: ExitCode::NotFound }
+        CliError {
+            message: message.into(),
+            exit: ExitCode::NotFound,
+        }
     }
 
     /// Anything else.
     pub fn failure(message: impl Into<String>) -> Self {
-        CliError { message: message.into(), exit: ExitCode::Failure }
+        CliError {
+            message: message.into(),
+            exit: ExitCode::Failure,
+        }
     }
 }
 
@@ -63,13 +75,20 @@ impl From<CoreError> for CliError {
     fn from(err: CoreError) -> Self {
         let exit = match err.code() {
             "vault_not_found" | "account_not_found" => ExitCode::NotFound,
-            "password_required" | "wrong_password" | "keystore_unavailable" | "keystore_timeout"
-            | "keystore_entry_missing" | "no_usable_slot" => ExitCode::Locked,
+            "password_required"
+            | "wrong_password"
+            | "keystore_unavailable"
+            | "keystore_timeout"
+            | "keystore_entry_missing"
+            | "no_usable_slot" => ExitCode::Locked,
             "vault_tampered" | "not_a_vault" | "vault_version_unsupported" => ExitCode::Damaged,
             "invalid_input" => ExitCode::Input,
             _ => ExitCode::Failure,
         };
-        CliError { message: err.to_string(), exit }
+        CliError {
+            message: err.to_string(),
+            exit,
+        }
     }
 }
 

@@ -122,7 +122,12 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Export(a) => cmd::export::run(&ctx, a),
         Command::Scan(a) => cmd::scan::run(&ctx, a),
         Command::Completions(a) => {
-            clap_complete::generate(a.shell, &mut Cli::command(), "countersign", &mut std::io::stdout());
+            clap_complete::generate(
+                a.shell,
+                &mut Cli::command(),
+                "countersign",
+                &mut std::io::stdout(),
+            );
             Ok(())
         }
     }

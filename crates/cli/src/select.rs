@@ -23,7 +23,10 @@ pub fn one(vault: &Vault, query: &str) -> Result<AccountId, CliError> {
             found = vault
                 .accounts()
                 .iter()
-                .filter(|a| a.issuer.to_lowercase().contains(&issuer) && a.name.to_lowercase().contains(&name))
+                .filter(|a| {
+                    a.issuer.to_lowercase().contains(&issuer)
+                        && a.name.to_lowercase().contains(&name)
+                })
                 .collect();
         }
     }
@@ -45,7 +48,10 @@ pub fn one(vault: &Vault, query: &str) -> Result<AccountId, CliError> {
             if let [one] = exact.as_slice() {
                 return Ok(one.id);
             }
-            let names: Vec<String> = many.iter().map(|a| format!("  {}  {}", a.id, display_name(a))).collect();
+            let names: Vec<String> = many
+                .iter()
+                .map(|a| format!("  {}  {}", a.id, display_name(a)))
+                .collect();
             Err(CliError::usage(format!(
                 "{query:?} matches {} accounts; be more specific, or give an id:\n{}",
                 many.len(),

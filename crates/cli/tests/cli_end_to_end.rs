@@ -14,11 +14,14 @@ const PASSWORD: &str = "correct horse battery staple";
 fn run(vault: &Path, args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_countersign"));
     cmd.arg("--vault").arg(vault).args(args);
-    cmd.env_remove("COUNTERSIGN_PASSWORD").env_remove("COUNTERSIGN_VAULT");
+    cmd.env_remove("COUNTERSIGN_PASSWORD")
+        .env_remove("COUNTERSIGN_VAULT");
     for (k, v) in env {
         cmd.env(k, v);
     }
-    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("the countersign binary starts");
     child
         .stdin
@@ -46,7 +49,12 @@ impl PasswordVault {
     }
 
     fn run(&self, args: &[&str], stdin: &str) -> Output {
-        run(&self.path, args, &[("COUNTERSIGN_PASSWORD", PASSWORD)], stdin)
+        run(
+            &self.path,
+            args,
+            &[("COUNTERSIGN_PASSWORD", PASSWORD)],
+            stdin,
+        )
     }
 }
 
@@ -69,7 +77,9 @@ fn stderr(out: &Output) -> String {
 }
 
 fn oath_data(name: &str) -> Vec<Vec<String>> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../oath/tests/data").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../oath/tests/data")
+        .join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     text.lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
@@ -113,7 +123,17 @@ fn hotp_code_follows_rfc_4226_and_advances_the_stored_counter() {
     let vault = PasswordVault::new();
     let secret = countersign_oath::Secret::from_bytes(b"12345678901234567890".to_vec()).to_base32();
     let out = vault.run(
-        &["add", "--issuer", "RFC4226", "--account", "hotp", "--secret", "-", "--type", "hotp"],
+        &[
+            "add",
+            "--issuer",
+            "RFC4226",
+            "--account",
+            "hotp",
+            "--secret",
+            "-",
+            "--type",
+            "hotp",
+        ],
         &format!("{secret}\n"),
     );
     assert_success(&out, "add hotp from fields");
@@ -124,9 +144,16 @@ fn hotp_code_follows_rfc_4226_and_advances_the_stored_counter() {
     }
     let list = vault.run(&["list", "--json"], "");
     assert_success(&list, "list --json");
-    let json: serde_json::Value = serde_json::from_slice(&list.stdout).expect("list --json is JSON");
-    assert_eq!(json[0]["counter"], 10, "ten codes used, the next counter is 10");
-    assert!(!String::from_utf8_lossy(&list.stdout).contains(&secret), "list never prints the secret");
+    let json: serde_json::Value =
+        serde_json::from_slice(&list.stdout).expect("list --json is JSON");
+    assert_eq!(
+        json[0]["counter"], 10,
+        "ten codes used, the next counter is 10"
+    );
+    assert!(
+        !String::from_utf8_lossy(&list.stdout).contains(&secret),
+        "list never prints the secret"
+    );
 }
 
 #[test]
@@ -136,11 +163,22 @@ fn remove_refuses_without_confirmation_then_removes_with_yes() {
     assert_success(&vault.run(&["add", "--uri", uri], ""), "add");
 
     let refused = vault.run(&["remove", "Example"], "");
-    assert_eq!(refused.status.code(), Some(2), "no terminal, no --yes: refused");
-    assert!(stderr(&refused).contains("--yes"), "says how: {}", stderr(&refused));
+    assert_eq!(
+        refused.status.code(),
+        Some(2),
+        "no terminal, no --yes: refused"
+    );
+    assert!(
+        stderr(&refused).contains("--yes"),
+        "says how: {}",
+        stderr(&refused)
+    );
     assert_success(&vault.run(&["code", "Example"], ""), "still there");
 
-    assert_success(&vault.run(&["remove", "Example", "--yes"], ""), "remove --yes");
+    assert_success(
+        &vault.run(&["remove", "Example", "--yes"], ""),
+        "remove --yes",
+    );
     let gone = vault.run(&["code", "Example"], "");
     assert_eq!(gone.status.code(), Some(3), "no account matches: exit 3");
 }
@@ -149,19 +187,44 @@ fn remove_refuses_without_confirmation_then_removes_with_yes() {
 fn a_malformed_uri_is_refused_by_name_and_the_vault_file_is_unchanged() {
     let vault = PasswordVault::new();
     let before = std::fs::read(&vault.path).expect("vault exists");
-    let out = vault.run(&["add", "--uri", "otpauth://totp/Example:alice?secret=not*base32"], "");
+    let out = vault.run(
+        &[
+            "add",
+            "--uri",
+            "otpauth://totp/Example:alice?secret=not*base32",
+        ],
+        "",
+    );
     assert_eq!(out.status.code(), Some(6), "malformed input: exit 6");
-    assert!(stderr(&out).to_lowercase().contains("secret"), "names the part: {}", stderr(&out));
-    assert_eq!(std::fs::read(&vault.path).expect("vault exists"), before, "file untouched");
+    assert!(
+        stderr(&out).to_lowercase().contains("secret"),
+        "names the part: {}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read(&vault.path).expect("vault exists"),
+        before,
+        "file untouched"
+    );
 }
 
 #[test]
 fn a_wrong_password_keeps_the_vault_locked() {
     let vault = PasswordVault::new();
-    let out = run(&vault.path, &["list"], &[("COUNTERSIGN_PASSWORD", "not the password")], "");
+    let out = run(
+        &vault.path,
+        &["list"],
+        &[("COUNTERSIGN_PASSWORD", "not the password")],
+        "",
+    );
     assert_eq!(out.status.code(), Some(4), "locked: exit 4");
     assert!(stderr(&out).contains("wrong password"), "{}", stderr(&out));
-    let out = run(&vault.path, &["--password-stdin", "list"], &[], &format!("{PASSWORD}\n"));
+    let out = run(
+        &vault.path,
+        &["--password-stdin", "list"],
+        &[],
+        &format!("{PASSWORD}\n"),
+    );
     assert_success(&out, "the right password from stdin opens it");
 }
 
@@ -172,11 +235,16 @@ fn show_hides_the_secret_unless_revealed() {
     assert_success(&vault.run(&["add", "--uri", uri], ""), "add");
     let hidden = vault.run(&["show", "alice"], "");
     assert_success(&hidden, "show");
-    assert!(!stdout(&hidden).contains("JBSWY3DPEHPK3PXP"), "{}", stdout(&hidden));
+    assert!(
+        !stdout(&hidden).contains("JBSWY3DPEHPK3PXP"),
+        "{}",
+        stdout(&hidden)
+    );
     assert!(stdout(&hidden).starts_with("otpauth://totp/"));
     let shown = vault.run(&["show", "alice", "--reveal"], "");
     assert_success(&shown, "show --reveal");
-    let parsed = countersign_oath::KeyUri::parse(&stdout(&shown)).expect("show --reveal prints a valid URI");
+    let parsed =
+        countersign_oath::KeyUri::parse(&stdout(&shown)).expect("show --reveal prints a valid URI");
     assert_eq!(parsed.otp.secret.to_base32(), "JBSWY3DPEHPK3PXP");
     assert_eq!(parsed.issuer.as_deref(), Some("Example"));
 }
@@ -187,12 +255,21 @@ fn rename_changes_issuer_and_account_and_keeps_the_codes() {
     let uri = "otpauth://totp/Example:alice?secret=JBSWY3DPEHPK3PXP&issuer=Example";
     assert_success(&vault.run(&["add", "--uri", uri], ""), "add");
     let before = stdout(&vault.run(&["code", "alice", "--at", "1000000000"], ""));
-    assert_success(&vault.run(&["rename", "alice", "--issuer", "Renamed", "--account", "bob"], ""), "rename");
+    assert_success(
+        &vault.run(
+            &["rename", "alice", "--issuer", "Renamed", "--account", "bob"],
+            "",
+        ),
+        "rename",
+    );
     let list = vault.run(&["list", "--json"], "");
     let json: serde_json::Value = serde_json::from_slice(&list.stdout).expect("JSON");
     assert_eq!(json[0]["issuer"], "Renamed");
     assert_eq!(json[0]["account"], "bob");
-    assert_eq!(stdout(&vault.run(&["code", "bob", "--at", "1000000000"], "")), before);
+    assert_eq!(
+        stdout(&vault.run(&["code", "bob", "--at", "1000000000"], "")),
+        before
+    );
 }
 
 #[test]
@@ -204,7 +281,11 @@ fn an_ambiguous_query_lists_the_candidates() {
     }
     let out = vault.run(&["show", "al"], "");
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("alice") && stderr(&out).contains("alex"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("alice") && stderr(&out).contains("alex"),
+        "{}",
+        stderr(&out)
+    );
     // `code` with several matches lists their codes instead.
     let out = vault.run(&["code", "al", "--at", "59", "--json"], "");
     assert_success(&out, "code with several matches");
@@ -229,21 +310,35 @@ fn a_keystore_vault_opens_without_a_password_and_gains_a_password_slot() {
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("vault.csv1");
-    assert_success(&run(&path, &["vault", "init"], &[], ""), "vault init (keystore)");
+    assert_success(
+        &run(&path, &["vault", "init"], &[], ""),
+        "vault init (keystore)",
+    );
     let uri = "otpauth://totp/Example:alice?secret=JBSWY3DPEHPK3PXP&issuer=Example";
-    assert_success(&run(&path, &["add", "--uri", uri], &[], ""), "add without a password");
+    assert_success(
+        &run(&path, &["add", "--uri", uri], &[], ""),
+        "add without a password",
+    );
 
     let status = run(&path, &["vault", "status", "--json"], &[], "");
     let json: serde_json::Value = serde_json::from_slice(&status.stdout).expect("JSON");
     assert_eq!(json["keystore_slot"], true);
     assert_eq!(json["password_slot"], false);
 
-    let out = run(&path, &["vault", "passwd", "--new-password-stdin"], &[], &format!("{PASSWORD}\n"));
+    let out = run(
+        &path,
+        &["vault", "passwd", "--new-password-stdin"],
+        &[],
+        &format!("{PASSWORD}\n"),
+    );
     assert_success(&out, "vault passwd");
     let status = run(&path, &["vault", "status", "--json"], &[], "");
     let json: serde_json::Value = serde_json::from_slice(&status.stdout).expect("JSON");
     assert_eq!(json["password_slot"], true);
-    assert_eq!(json["previous_exists"], true, "saves keep the previous generation");
+    assert_eq!(
+        json["previous_exists"], true,
+        "saves keep the previous generation"
+    );
 
     let code = run(&path, &["code", "alice", "--at", "59"], &[], "");
     assert_success(&code, "code through the keystore");

@@ -96,8 +96,13 @@ pub struct RemoveArgs {
 pub fn add(ctx: &Ctx, args: &AddArgs) -> Result<(), CliError> {
     let key = match &args.uri {
         Some(uri) => {
-            let text = if uri == "-" { ctx.read_stdin_line("the URI")? } else { uri.clone() };
-            KeyUri::parse(text.trim()).map_err(|e| CliError::input(format!("the URI is not valid: {e}")))?
+            let text = if uri == "-" {
+                ctx.read_stdin_line("the URI")?
+            } else {
+                uri.clone()
+            };
+            KeyUri::parse(text.trim())
+                .map_err(|e| CliError::input(format!("the URI is not valid: {e}")))?
         }
         None => key_from_fields(ctx, args)?,
     };
@@ -114,26 +119,41 @@ fn key_from_fields(ctx: &Ctx, args: &AddArgs) -> Result<KeyUri, CliError> {
     let secret_text = match args.secret.as_deref() {
         Some("-") => ctx.read_stdin_line("the secret")?,
         Some(s) => s.to_owned(),
-        None => return Err(CliError::usage("give --uri, or --secret with --issuer/--account")),
+        None => {
+            return Err(CliError::usage(
+                "give --uri, or --secret with --issuer/--account",
+            ))
+        }
     };
-    let secret = Secret::from_base32(&secret_text).map_err(|e| CliError::input(format!("--secret: {e}")))?;
+    let secret =
+        Secret::from_base32(&secret_text).map_err(|e| CliError::input(format!("--secret: {e}")))?;
     let account = args.account.clone().unwrap_or_default();
     if account.is_empty() && args.issuer.as_deref().unwrap_or("").is_empty() {
-        return Err(CliError::usage("give --account or --issuer so the account can be told apart"));
+        return Err(CliError::usage(
+            "give --account or --issuer so the account can be told apart",
+        ));
     }
     let otp = match args.otp_type {
         OtpType::Steam => Otp::new_steam(secret),
         OtpType::Totp | OtpType::Hotp => {
-            let digits = Digits::new(args.digits).map_err(|e| CliError::input(format!("--digits: {e}")))?;
+            let digits =
+                Digits::new(args.digits).map_err(|e| CliError::input(format!("--digits: {e}")))?;
             if args.otp_type == OtpType::Totp {
-                let period = Period::new(args.period).map_err(|e| CliError::input(format!("--period: {e}")))?;
+                let period = Period::new(args.period)
+                    .map_err(|e| CliError::input(format!("--period: {e}")))?;
                 Otp::new_totp(secret, args.algorithm, digits, period)
             } else {
                 Otp::new_hotp(secret, args.algorithm, digits, args.counter)
             }
         }
     };
-    Ok(KeyUri { otp, issuer: args.issuer.clone(), account, image: None, extra: Vec::new() })
+    Ok(KeyUri {
+        otp,
+        issuer: args.issuer.clone(),
+        account,
+        image: None,
+        extra: Vec::new(),
+    })
 }
 
 /// What `list --json` prints for an account: never the secret.
@@ -189,11 +209,19 @@ pub fn list(ctx: &Ctx, _args: &ListArgs) -> Result<(), CliError> {
         eprintln!("No accounts yet: `countersign add --uri 'otpauth://...'` adds one.");
         return Ok(());
     }
-    let width = accounts.iter().map(|a| a.issuer.chars().count()).max().unwrap_or(0).max(6);
+    let width = accounts
+        .iter()
+        .map(|a| a.issuer.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(6);
     for a in accounts {
         let s = AccountSummary::of(a);
         let star = if a.favourite { "*" } else { " " };
-        println!("{star} {:<width$}  {}  [{}]  {}", a.issuer, a.name, s.kind, a.id);
+        println!(
+            "{star} {:<width$}  {}  [{}]  {}",
+            a.issuer, a.name, s.kind, a.id
+        );
     }
     Ok(())
 }
@@ -215,10 +243,18 @@ pub fn show(ctx: &Ctx, args: &ShowArgs) -> Result<(), CliError> {
 
 /// Replaces the value of the `secret` query parameter with `HIDDEN`.
 fn hide_secret(uri: &str) -> String {
-    let Some((head, query)) = uri.split_once('?') else { return uri.to_owned() };
+    let Some((head, query)) = uri.split_once('?') else {
+        return uri.to_owned();
+    };
     let params: Vec<String> = query
         .split('&')
-        .map(|p| if p.starts_with("secret=") { "secret=HIDDEN".to_owned() } else { p.to_owned() })
+        .map(|p| {
+            if p.starts_with("secret=") {
+                "secret=HIDDEN".to_owned()
+            } else {
+                p.to_owned()
+            }
+        })
         .collect();
     format!("{head}?{}", params.join("&"))
 }
@@ -226,11 +262,17 @@ fn hide_secret(uri: &str) -> String {
 /// Renames one account.
 pub fn rename(ctx: &Ctx, args: &RenameArgs) -> Result<(), CliError> {
     if args.issuer.is_none() && args.account.is_none() {
-        return Err(CliError::usage("give --issuer and/or --account: the new name"));
+        return Err(CliError::usage(
+            "give --issuer and/or --account: the new name",
+        ));
     }
     let mut vault = ctx.open_vault()?;
     let id = select::one(&vault, &args.query)?;
-    let patch = AccountPatch { issuer: args.issuer.clone(), name: args.account.clone(), ..AccountPatch::default() };
+    let patch = AccountPatch {
+        issuer: args.issuer.clone(),
+        name: args.account.clone(),
+        ..AccountPatch::default()
+    };
     vault.update_account(id, patch)?;
     eprintln!("Renamed to {}", display_name(vault.account(id)?));
     Ok(())
@@ -243,7 +285,9 @@ pub fn remove(ctx: &Ctx, args: &RemoveArgs) -> Result<(), CliError> {
     let name = display_name(vault.account(id)?);
     if !args.yes {
         if !ctx.interactive() {
-            return Err(CliError::usage(format!("not removing {name} without confirmation: pass --yes")));
+            return Err(CliError::usage(format!(
+                "not removing {name} without confirmation: pass --yes"
+            )));
         }
         let question = format!("Remove {name}? Its codes will be gone from this vault.");
         if !confirm(&question)? {
@@ -263,6 +307,9 @@ mod tests {
     #[test]
     fn hide_secret_replaces_only_the_secret_parameter() {
         let uri = "otpauth://totp/A:b?secret=JBSWY3DPEHPK3PXP&issuer=A&digits=6";
-        assert_eq!(hide_secret(uri), "otpauth://totp/A:b?secret=HIDDEN&issuer=A&digits=6");
+        assert_eq!(
+            hide_secret(uri),
+            "otpauth://totp/A:b?secret=HIDDEN&issuer=A&digits=6"
+        );
     }
 }

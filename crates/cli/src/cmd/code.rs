@@ -54,7 +54,9 @@ pub fn run(ctx: &Ctx, args: &CodeArgs) -> Result<(), CliError> {
         Some(q) => match select::one(&vault, q) {
             Ok(id) => Some(vec![id]),
             // Several matches: show them all (time-based codes only), like the full list.
-            Err(e) if e.exit == crate::ExitCode::Usage => Some(vault.find(q).iter().map(|a| a.id).collect()),
+            Err(e) if e.exit == crate::ExitCode::Usage => {
+                Some(vault.find(q).iter().map(|a| a.id).collect())
+            }
             Err(e) => return Err(e),
         },
     };
@@ -87,7 +89,11 @@ pub fn run(ctx: &Ctx, args: &CodeArgs) -> Result<(), CliError> {
 
     let accounts: Vec<&Account> = match &selected {
         None => vault.accounts().iter().collect(),
-        Some(ids) => vault.accounts().iter().filter(|a| ids.contains(&a.id)).collect(),
+        Some(ids) => vault
+            .accounts()
+            .iter()
+            .filter(|a| ids.contains(&a.id))
+            .collect(),
     };
     if ctx.json {
         let rows: Vec<CodeJson> = accounts.iter().map(|a| code_row(a, now)).collect();
@@ -139,28 +145,50 @@ pub fn grouped(code: &str) -> String {
 
 fn print_table(accounts: &[&Account], now: u64, out: &mut impl Write) -> Result<(), CliError> {
     if accounts.is_empty() {
-        writeln!(out, "No accounts yet: `countersign add --uri 'otpauth://...'` adds one.")?;
+        writeln!(
+            out,
+            "No accounts yet: `countersign add --uri 'otpauth://...'` adds one."
+        )?;
         return Ok(());
     }
-    let width = accounts.iter().map(|a| display_name(a).chars().count()).max().unwrap_or(0);
+    let width = accounts
+        .iter()
+        .map(|a| display_name(a).chars().count())
+        .max()
+        .unwrap_or(0);
     for a in accounts {
         let name = display_name(a);
         match a.otp.kind {
-            Kind::Hotp { .. } => writeln!(out, "{name:<width$}  (HOTP: `countersign code {}` makes the next code)", a.id)?,
+            Kind::Hotp { .. } => writeln!(
+                out,
+                "{name:<width$}  (HOTP: `countersign code {}` makes the next code)",
+                a.id
+            )?,
             _ => {
                 let code = a.otp.code_at(now);
                 let left = a.otp.seconds_left(now).unwrap_or(0);
-                writeln!(out, "{name:<width$}  {:<11}  {left:>3} s", grouped(code.as_str()))?;
+                writeln!(
+                    out,
+                    "{name:<width$}  {:<11}  {left:>3} s",
+                    grouped(code.as_str())
+                )?;
             }
         }
     }
     Ok(())
 }
 
-fn watch(vault: &Vault, ids: Option<&[countersign_core::account::AccountId]>) -> Result<(), CliError> {
+fn watch(
+    vault: &Vault,
+    ids: Option<&[countersign_core::account::AccountId]>,
+) -> Result<(), CliError> {
     let accounts: Vec<&Account> = match ids {
         None => vault.accounts().iter().collect(),
-        Some(ids) => vault.accounts().iter().filter(|a| ids.contains(&a.id)).collect(),
+        Some(ids) => vault
+            .accounts()
+            .iter()
+            .filter(|a| ids.contains(&a.id))
+            .collect(),
     };
     let mut stdout = std::io::stdout();
     loop {

@@ -74,7 +74,11 @@ fn init(ctx: &Ctx, args: &InitArgs) -> Result<(), CliError> {
         }
         None => None,
     };
-    let options = CreateOptions { keystore: !args.no_keystore, password, ..CreateOptions::default() };
+    let options = CreateOptions {
+        keystore: !args.no_keystore,
+        password,
+        ..CreateOptions::default()
+    };
     let vault = Vault::create(&ctx.vault_path, options)?;
     drop(vault);
     eprintln!("Created the vault {}", ctx.vault_path.display());
@@ -96,7 +100,11 @@ struct StatusJson {
 
 fn status(ctx: &Ctx) -> Result<(), CliError> {
     let exists = ctx.vault_path.exists();
-    let status = if exists { Some(Vault::status(&ctx.vault_path)?) } else { None };
+    let status = if exists {
+        Some(Vault::status(&ctx.vault_path)?)
+    } else {
+        None
+    };
     if ctx.json {
         return ctx.print_json(&StatusJson {
             path: ctx.vault_path.display().to_string(),
@@ -114,7 +122,14 @@ fn status(ctx: &Ctx) -> Result<(), CliError> {
         Some(s) => {
             println!("format:     version {}", s.version);
             println!("generation: {}", s.generation);
-            println!("keystore:   {}", if s.keystore_slot { "yes (opens without a password)" } else { "no" });
+            println!(
+                "keystore:   {}",
+                if s.keystore_slot {
+                    "yes (opens without a password)"
+                } else {
+                    "no"
+                }
+            );
             match &s.password_slot {
                 Some(kdf) => println!(
                     "password:   yes (Argon2id, {} MiB, {} passes)",
@@ -146,7 +161,9 @@ fn passwd(ctx: &Ctx, args: &PasswdArgs) -> Result<(), CliError> {
     } else if ctx.interactive() {
         new_password_twice()?
     } else {
-        return Err(CliError::usage("give the new password with --new-password-stdin"));
+        return Err(CliError::usage(
+            "give the new password with --new-password-stdin",
+        ));
     };
     vault.set_password(Some(new))?;
     eprintln!("The vault password is set.");
@@ -157,10 +174,14 @@ fn new_password_twice() -> Result<Password, CliError> {
     let first = prompt_password("New vault password: ")?;
     let second = prompt_password("Repeat it: ")?;
     if first.as_str() != second.as_str() {
-        return Err(CliError::input("the two passwords differ; nothing was changed"));
+        return Err(CliError::input(
+            "the two passwords differ; nothing was changed",
+        ));
     }
     if first.as_str().is_empty() {
-        return Err(CliError::input("an empty password protects nothing; nothing was changed"));
+        return Err(CliError::input(
+            "an empty password protects nothing; nothing was changed",
+        ));
     }
     Ok(first)
 }
