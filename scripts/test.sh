@@ -80,7 +80,7 @@ suite_server() {
 }
 
 suites=("$@")
-((${#suites[@]})) || suites=(lint ui rust e2e server)
+((${#suites[@]})) || suites=(ui rust e2e server lint)
 
 start_xvfb || exit 1
 for s in "${suites[@]}"; do "suite_$s"; done
