@@ -20,13 +20,20 @@ export function Modal(props: { title: string; onClose: () => void; children: Com
     return () => previous?.focus?.();
   }, []);
 
-  const onKeyDown = (event: KeyboardEvent) => {
-    if (event.key === "Escape") {
+  // Escape closes even when focus fell out of the panel (a button disabled while saving drops it).
+  const onClose = props.onClose;
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key !== "Escape") return;
       event.preventDefault();
       event.stopPropagation();
-      props.onClose();
-      return;
-    }
+      onClose();
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [onClose]);
+
+  const onKeyDown = (event: KeyboardEvent) => {
     if (event.key !== "Tab" || !panel.current) return;
     const items = Array.from(panel.current.querySelectorAll<HTMLElement>(FOCUSABLE));
     const first = items[0];
