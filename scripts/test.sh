@@ -66,7 +66,8 @@ suite_ui() {
 }
 suite_rust() {
   step ui-build npm --prefix ui run --silent build
-  step cargo-test scripts/with-keyring.sh cargo test --workspace --locked --no-fail-fast
+  # The app package is tested with the feature the app is built with, so tauri compiles once.
+  step cargo-test scripts/with-keyring.sh cargo test --workspace --locked --no-fail-fast --features custom-protocol
 }
 suite_e2e() {
   step app-build cargo build --locked --features custom-protocol --bin countersign-app
