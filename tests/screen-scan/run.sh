@@ -61,7 +61,12 @@ check "scan --screen names the account it found" grep -q "TOTP account ScreenTes
 check "plain output does not print the secret" bash -c '! grep -q JBSWY3DP <<<"$1"' _ "$scan_text"
 
 # Nothing on screen: exit 3 (not found) with a message.
-kill "${pids[1]}" 2>/dev/null
+kill -9 "${pids[1]}" 2>/dev/null
+wait "${pids[1]}" 2>/dev/null
+for _ in $(seq 50); do
+  xwininfo -name countersign-screen-test >/dev/null 2>&1 || break
+  sleep 0.1
+done
 sleep 0.5
 "$bin" scan --screen >"$work/none.txt" 2>&1
 none_status=$?
