@@ -86,24 +86,7 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<(), CliError> {
 }
 
 fn export_password(ctx: &Ctx, args: &Args) -> Result<Password, CliError> {
-    let password = if args.password_stdin {
-        Password::new(ctx.read_stdin_line("the export password")?)
-    } else if ctx.interactive() {
-        let first = crate::ctx::prompt_password("Export password: ")?;
-        let again = crate::ctx::prompt_password("Repeat the export password: ")?;
-        if first.as_str() != again.as_str() {
-            return Err(CliError::input("the two passwords differ"));
-        }
-        first
-    } else {
-        return Err(CliError::usage(
-            "this export is encrypted: give its password with --password-stdin",
-        ));
-    };
-    if password.is_empty() {
-        return Err(CliError::input("the export password is empty"));
-    }
-    Ok(password)
+    super::backup::new_password(ctx, args.password_stdin, "export", "--password-stdin")
 }
 
 fn numbered(path: &Path, n: usize) -> PathBuf {
