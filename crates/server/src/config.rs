@@ -75,6 +75,11 @@ pub struct FileConfig {
     pub throttle_max_seconds: Option<u64>,
     /// Consecutive failures that lock verification until an admin clears it (below 100).
     pub lockout_failures: Option<u32>,
+    /// Most database connections this node opens (default 8 on SQLite, 32 on PostgreSQL).
+    pub database_max_connections: Option<u32>,
+    /// Seconds between a held long-poll's rereads of the database when nothing woke it (the
+    /// safety net under cross-node notifications).
+    pub long_poll_recheck_seconds: Option<u64>,
 }
 
 /// The TLS setup.
@@ -126,6 +131,10 @@ pub struct Config {
     pub throttle_max_seconds: u64,
     /// Failures that lock verification.
     pub lockout_failures: u32,
+    /// Database pool size (`None`: the backend's default).
+    pub database_max_connections: Option<u32>,
+    /// Seconds between a held long-poll's rereads when nothing woke it.
+    pub long_poll_recheck_seconds: u64,
 }
 
 /// The file the server reads when `--config` is not given: `countersign-server.toml` in the
@@ -133,11 +142,13 @@ pub struct Config {
 pub const CONFIG_FILE_NAME: &str = "countersign-server.toml";
 
 impl Config {
-    /// Loads the configuration. `data_dir`, `config_file` and `listen` come from flags.
+    /// Loads the configuration. `data_dir`, `config_file`, `listen` and `database_url` come
+    /// from flags.
     pub fn load(
         data_dir: Option<PathBuf>,
         config_file: Option<PathBuf>,
         listen: Option<SocketAddr>,
+        database_url: Option<String>,
     ) -> Result<Self, ConfigError> {
         let data_dir = data_dir
             .or_else(|| std::env::var_os("COUNTERSIGN_DATA").map(PathBuf::from))
@@ -153,6 +164,9 @@ impl Config {
         apply_env(&mut file)?;
         if let Some(listen) = listen {
             file.listen = Some(listen);
+        }
+        if let Some(url) = database_url {
+            file.database_url = Some(url);
         }
         Self::from_file(data_dir, file)
     }
@@ -178,12 +192,31 @@ impl Config {
                     .into(),
             });
         }
+        if f.database_max_connections == Some(0) {
+            return Err(ConfigError::Invalid {
+                name: "database_max_connections".into(),
+                message: "must be at least 1".into(),
+            });
+        }
+        let recheck = f.long_poll_recheck_seconds.unwrap_or(15);
+        if recheck == 0 {
+            return Err(ConfigError::Invalid {
+                name: "long_poll_recheck_seconds".into(),
+                message: "must be at least 1".into(),
+            });
+        }
         let database_url = f.database_url.unwrap_or_else(|| {
             format!(
                 "sqlite://{}?mode=rwc",
                 data_dir.join("countersign.db").display()
             )
         });
+        if crate::store::Backend::of_url(&database_url).is_none() {
+            return Err(ConfigError::Invalid {
+                name: "database_url".into(),
+                message: "must start with sqlite:// or postgres://".into(),
+            });
+        }
         Ok(Self {
             listen: f
                 .listen
@@ -201,6 +234,8 @@ impl Config {
             throttle_free_failures: f.throttle_free_failures.unwrap_or(3),
             throttle_max_seconds: f.throttle_max_seconds.unwrap_or(900),
             lockout_failures: lockout,
+            database_max_connections: f.database_max_connections,
+            long_poll_recheck_seconds: recheck,
             data_dir,
         })
     }
@@ -347,6 +382,26 @@ mod tests {
             Config::from_file("/d".into(), f),
             Err(ConfigError::Invalid { .. })
         ));
+    }
+
+    #[test]
+    fn a_database_url_of_another_kind_is_refused() {
+        let f = FileConfig {
+            database_url: Some("mysql://localhost/cs".into()),
+            ..Default::default()
+        };
+        let err = Config::from_file("/d".into(), f).unwrap_err().to_string();
+        assert!(err.contains("database_url"), "{err}");
+    }
+
+    #[test]
+    fn a_postgres_url_is_taken_as_is() {
+        let f = FileConfig {
+            database_url: Some("postgres://cs:pw@db.example:5432/cs".into()),
+            ..Default::default()
+        };
+        let c = Config::from_file("/d".into(), f).unwrap();
+        assert_eq!(c.database_url, "postgres://cs:pw@db.example:5432/cs");
     }
 
     #[test]
