@@ -448,6 +448,37 @@ impl Device {
         Ok(batch)
     }
 
+    /// One long-poll that reports a dead server or an error reply as `Err` instead of
+    /// panicking (for fail-over between nodes).
+    pub async fn try_poll(&mut self, wait: u64) -> Result<ChallengeBatch, String> {
+        let target = format!(
+            "/v1/devices/{}/challenges?since={}&wait={wait}",
+            self.id, self.cursor
+        );
+        let signed = SignedRequest::sign(&self.key, Some(&self.id), "GET", &target, b"", now())
+            .map_err(|e| e.to_string())?;
+        let mut req = self.http.get(format!("{}{target}", self.base));
+        for (name, value) in signed.headers() {
+            req = req.header(name, value);
+        }
+        let response = req.send().await.map_err(|e| format!("transport: {e}"))?;
+        let status = response.status();
+        let text = response
+            .text()
+            .await
+            .map_err(|e| format!("transport: {e}"))?;
+        if status != StatusCode::OK {
+            return Err(format!("{status}: {text}"));
+        }
+        let batch: ChallengeBatch = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+        for c in &batch.challenges {
+            c.verify(&self.server_key, now())
+                .map_err(|e| format!("challenge signature: {e}"))?;
+        }
+        self.cursor = batch.cursor;
+        Ok(batch)
+    }
+
     pub async fn answer(&self, challenge: &str, decision: Decision, number: Option<u8>) -> Reply {
         let body = serde_json::to_vec(&AnswerRequest { decision, number }).unwrap();
         self.call(
