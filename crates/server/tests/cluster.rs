@@ -1,7 +1,7 @@
 //! Several nodes on one PostgreSQL: two real server binaries, each on its own loopback port,
 //! share a fresh database. A device long-polls one node while the relying party talks to the
 //! other; a node dies mid-poll; a signed request is replayed to the other node; the LISTEN
-//! connection drops while a push is sent.
+//! connection drops while a push is sent; rate limits and throttling count across nodes.
 //!
 //! Needs `COUNTERSIGN_TEST_POSTGRES_URL` (`scripts/pg.sh run cargo test ...`, as `make test`
 //! does); without it every test here prints that it was skipped and why.
@@ -333,4 +333,94 @@ async fn a_held_poll_rereads_on_its_timer_without_any_notification() {
         .execute(&mut admin)
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn push_rate_limits_and_verification_throttling_count_across_nodes() {
+    let Some(c) = Cluster::start(
+        "push_rate_limits_and_verification_throttling...",
+        "pushes_per_minute = 3\nthrottle_free_failures = 2\nthrottle_max_seconds = 60\n",
+    )
+    .await
+    else {
+        return;
+    };
+    let _device = c.user_with_device_on_a("frank").await;
+    let (rp_a, rp_b) = (c.a().rp(), c.b.rp());
+    // Three pushes spread over both nodes use up the minute's budget; the fourth is refused
+    // wherever it is sent, and only the last push is still pending.
+    let mut ids = Vec::new();
+    for rp in [&rp_a, &rp_b, &rp_a] {
+        let push = rp.push("frank").await;
+        assert_eq!(push.status, StatusCode::CREATED, "{push:?}");
+        ids.push(push.body["id"].as_str().unwrap().to_owned());
+    }
+    for rp in [&rp_b, &rp_a] {
+        let refused = rp.push("frank").await;
+        assert_eq!(
+            (refused.status, refused.code()),
+            (StatusCode::TOO_MANY_REQUESTS, "rate_limited")
+        );
+    }
+    let statuses: Vec<_> = statuses_of(&rp_b, &ids).await;
+    assert_eq!(statuses, vec!["replaced", "replaced", "pending"]);
+
+    // Two wrong codes on node A, one on node B: the back-off applies on both.
+    let r = rp_b
+        .call(
+            Method::POST,
+            "/v1/users/frank/totp",
+            Some(serde_json::json!({})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+    for rp in [&rp_a, &rp_a, &rp_b] {
+        assert_eq!(rp.verify("frank", "000000").await.code(), "wrong_code");
+    }
+    for rp in [&rp_a, &rp_b] {
+        let throttled = rp.verify("frank", "000000").await;
+        assert_eq!(
+            (throttled.status, throttled.code()),
+            (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts")
+        );
+    }
+}
+
+async fn statuses_of(rp: &Rp, ids: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for id in ids {
+        let r = rp.result(id, 0).await;
+        out.push(r.body["status"].as_str().unwrap_or("?").to_owned());
+    }
+    out
+}
+
+#[tokio::test]
+async fn concurrent_pushes_on_both_nodes_never_exceed_the_rate_limit_or_leave_two_pending() {
+    let Some(c) = Cluster::start("concurrent_pushes...", "pushes_per_minute = 3\n").await else {
+        return;
+    };
+    let _device = c.user_with_device_on_a("grace").await;
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let rp = if i % 2 == 0 { c.a().rp() } else { c.b.rp() };
+        tasks.push(tokio::spawn(async move { rp.push("grace").await }));
+    }
+    let mut created = Vec::new();
+    let mut limited = 0;
+    for t in tasks {
+        let r = t.await.unwrap();
+        match r.status {
+            StatusCode::CREATED => created.push(r.body["id"].as_str().unwrap().to_owned()),
+            StatusCode::TOO_MANY_REQUESTS => limited += 1,
+            other => panic!("unexpected {other}: {r:?}"),
+        }
+    }
+    assert_eq!((created.len(), limited), (3, 9));
+    let statuses = statuses_of(&c.b.rp(), &created).await;
+    assert_eq!(
+        statuses.iter().filter(|s| *s == "pending").count(),
+        1,
+        "one pending challenge per user: {statuses:?}"
+    );
 }

@@ -477,7 +477,71 @@ async fn pushes_are_rate_limited_per_user(db: Db) {
     );
 }
 
+async fn an_answer_whose_client_hangs_up_is_committed_with_its_log_row(db: Db) {
+    // The server pauses 1.5 s inside the answer (fault injection), the device gives up after
+    // 300 ms and closes the connection. The answer must still be recorded, with its log row.
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start_with_env(
+        &db,
+        dir.path(),
+        "",
+        &[("COUNTERSIGN_FAULT_ANSWER_DELAY_MS", "1500")],
+    );
+    let rp = s.rp();
+    let mut device = user_with_device(&s, "oscar").await;
+    let push = rp.push("oscar").await;
+    let id = push.body["id"].as_str().unwrap().to_owned();
+    let number = push.body["number"].as_u64().unwrap() as u8;
+    assert_eq!(device.poll(5).await.unwrap().challenges.len(), 1);
+
+    let impatient = reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let body = serde_json::to_vec(&countersign_protocol::wire::AnswerRequest {
+        decision: Decision::Approve,
+        number: Some(number),
+    })
+    .unwrap();
+    let target = format!("/v1/challenges/{id}/answer");
+    let signed = countersign_protocol::SignedRequest::sign(
+        &device.key,
+        Some(&device.id),
+        "POST",
+        &target,
+        &body,
+        now(),
+    )
+    .unwrap();
+    let mut req = impatient
+        .post(format!("{}{target}", s.url))
+        .header("content-type", "application/json")
+        .body(body);
+    for (name, value) in signed.headers() {
+        req = req.header(name, value);
+    }
+    let hung_up = req.send().await;
+    assert!(
+        hung_up.as_ref().is_err_and(|e| e.is_timeout()),
+        "the client gave up before the answer was done: {hung_up:?}"
+    );
+
+    let result = rp.result(&id, 10).await;
+    assert_eq!(result.body["status"], "approved", "{result:?}");
+    let pushes: Vec<_> = rp
+        .log("oscar")
+        .await
+        .into_iter()
+        .filter(|r| r["mode"] == "push")
+        .collect();
+    assert_eq!(pushes.len(), 1, "{pushes:?}");
+    assert_eq!(pushes[0]["result"], "accepted");
+    assert_eq!(pushes[0]["device_id"], device.id.as_str());
+}
+
 on_both_databases!(
+    an_answer_whose_client_hangs_up_is_committed_with_its_log_row,
     whole_flow_activation_push_long_poll_signed_answer_result,
     approving_with_the_wrong_number_denies_the_sign_in,
     tls_fingerprint_printed_is_the_served_certificate,

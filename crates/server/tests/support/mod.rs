@@ -129,15 +129,25 @@ impl Server {
 
     /// Starts a server on a fresh data folder and database `db` with `extra` TOML settings.
     pub fn start_on(db: &Db, dir: &Path, extra: &str) -> Server {
+        Self::start_with_env(db, dir, extra, &[])
+    }
+
+    /// Like [`Server::start_on`], with extra environment variables for the server process.
+    pub fn start_with_env(db: &Db, dir: &Path, extra: &str, env: &[(&str, &str)]) -> Server {
         std::fs::create_dir_all(dir).unwrap();
         let config = format!("api_keys = [\"{API_KEY}\"]\n{}{extra}\n", db.config());
         std::fs::write(dir.join("countersign-server.toml"), config).unwrap();
-        Self::restart(dir)
+        Self::spawn(dir, env)
     }
 
     /// Starts a server on an existing data folder.
     pub fn restart(dir: &Path) -> Server {
+        Self::spawn(dir, &[])
+    }
+
+    fn spawn(dir: &Path, env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(binary())
+            .envs(env.iter().copied())
             .args([
                 "--data",
                 dir.to_str().unwrap(),
