@@ -239,7 +239,7 @@ pub enum Burn {
 #[derive(Debug)]
 pub enum Answer {
     /// Recorded with this status, together with its log row (absent if the user is gone).
-    Done(ChallengeRow, Option<LogEntry>),
+    Done(ChallengeRow, Option<Box<LogEntry>>),
     /// No challenge with that id for this device's user.
     Unknown,
     /// Already answered, replaced or expired (the row as it stands).
@@ -824,7 +824,7 @@ impl Store {
         fault_delay("COUNTERSIGN_FAULT_ANSWER_DELAY_MS").await;
         let entry = log_push_end(&mut tx, source, &row, now).await?;
         tx.commit().await?;
-        Ok(Answer::Done(row, entry))
+        Ok(Answer::Done(row, entry.map(Box::new)))
     }
 
     /// Marks a pending challenge past its expiry as expired and logs it; returns the row and
