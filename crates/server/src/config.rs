@@ -80,6 +80,9 @@ pub struct FileConfig {
     /// Seconds between a held long-poll's rereads of the database when nothing woke it (the
     /// safety net under cross-node notifications).
     pub long_poll_recheck_seconds: Option<u64>,
+    /// Seconds an ended challenge stays queryable (`GET /v1/push/{id}`) before it is deleted;
+    /// its log row stays.
+    pub challenge_retention_seconds: Option<u64>,
 }
 
 /// The TLS setup.
@@ -135,6 +138,8 @@ pub struct Config {
     pub database_max_connections: Option<u32>,
     /// Seconds between a held long-poll's rereads when nothing woke it.
     pub long_poll_recheck_seconds: u64,
+    /// Seconds an ended challenge stays before it is deleted.
+    pub challenge_retention_seconds: u64,
 }
 
 /// The file the server reads when `--config` is not given: `countersign-server.toml` in the
@@ -205,6 +210,13 @@ impl Config {
                 message: "must be at least 1".into(),
             });
         }
+        let retention = f.challenge_retention_seconds.unwrap_or(7 * 86_400);
+        if retention < 3_600 {
+            return Err(ConfigError::Invalid {
+                name: "challenge_retention_seconds".into(),
+                message: "must be at least 3600 (the push rate limit counts the last minute's challenges, and relying parties read results)".into(),
+            });
+        }
         let database_url = f.database_url.unwrap_or_else(|| {
             format!(
                 "sqlite://{}?mode=rwc",
@@ -236,6 +248,7 @@ impl Config {
             lockout_failures: lockout,
             database_max_connections: f.database_max_connections,
             long_poll_recheck_seconds: recheck,
+            challenge_retention_seconds: retention,
             data_dir,
         })
     }

@@ -177,7 +177,9 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     result.map_err(ServeError::Io)
 }
 
-/// Expires unanswered challenges (logging them and waking their waiters) and forgets old nonces.
+/// Expires unanswered challenges (logging them and waking their waiters), forgets spent nonces
+/// every 30 s and deletes ended challenges past their retention every 10 minutes. Every node
+/// runs it; each statement is safe to run on several nodes at once.
 async fn housekeeping(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut round: u64 = 0;
@@ -198,6 +200,12 @@ async fn housekeeping(state: AppState) {
         if round % 30 == 0 {
             if let Err(e) = state.store.prune_nonces(now()).await {
                 tracing::warn!(error = %e, "pruning nonces");
+            }
+        }
+        if round % 600 == 0 {
+            let before = now() - state.config.challenge_retention_seconds as i64;
+            if let Err(e) = state.store.prune_challenges(before).await {
+                tracing::warn!(error = %e, "pruning ended challenges");
             }
         }
     }

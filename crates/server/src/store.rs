@@ -674,6 +674,16 @@ impl Store {
 
     // ---- challenges ------------------------------------------------------------------------
 
+    /// Deletes challenges that ended and were created before `before` (their log rows stay);
+    /// returns how many.
+    pub async fn prune_challenges(&self, before: i64) -> DbResult<u64> {
+        let done = sqlx::query("DELETE FROM challenges WHERE created < $1 AND status <> 'pending'")
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Inserts a challenge unless `c.user_id` has had `per_minute` pushes in the last minute,
     /// replacing the user's pending challenge (and logging that one's end) in the same
     /// transaction. `sign` gets the sequence number and returns the signature.
@@ -1259,4 +1269,120 @@ pub struct UsageReport {
     pub verifications_accepted: i64,
     /// Distinct users that authenticated (or tried) in the period.
     pub users_authenticated: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The stores to test on: SQLite always, PostgreSQL (a fresh database) when
+    /// `COUNTERSIGN_TEST_POSTGRES_URL` names a cluster.
+    async fn stores(dir: &std::path::Path) -> Vec<Store> {
+        let sqlite = format!("sqlite://{}?mode=rwc", dir.join("t.db").display());
+        let mut out = vec![Store::open(&sqlite, None).await.unwrap()];
+        match std::env::var("COUNTERSIGN_TEST_POSTGRES_URL") {
+            Ok(cluster) if !cluster.is_empty() => {
+                use sqlx::Connection;
+                let name = format!("cs_unit_{}", uuid::Uuid::new_v4().simple());
+                let mut admin = sqlx::PgConnection::connect(&cluster).await.unwrap();
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut admin)
+                    .await
+                    .unwrap();
+                let mut url = url::Url::parse(&cluster).unwrap();
+                url.set_path(&name);
+                out.push(Store::open(url.as_str(), None).await.unwrap());
+            }
+            _ => eprintln!("PostgreSQL part skipped: COUNTERSIGN_TEST_POSTGRES_URL is not set"),
+        }
+        out
+    }
+
+    fn source() -> LogSource {
+        LogSource {
+            server_name: "test".into(),
+            server_ip: None,
+        }
+    }
+
+    async fn push(store: &Store, id: &str, created: i64) {
+        let c = NewChallenge {
+            id,
+            user_id: "u",
+            app: "app",
+            client_ip: None,
+            location: None,
+            number: 0,
+            options: &[],
+            created,
+            expires: created + 60,
+        };
+        let done = store
+            .insert_challenge(&c, 100, &source(), |_| Ok("sig".into()))
+            .await
+            .unwrap();
+        assert!(matches!(done, Inserted::Done { .. }));
+    }
+
+    #[tokio::test]
+    async fn ended_challenges_past_retention_are_pruned_and_the_pending_one_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        for store in stores(dir.path()).await {
+            assert!(store
+                .create_user("u", &Profile::default(), 0)
+                .await
+                .unwrap());
+            push(&store, "old-replaced", 1_000).await;
+            push(&store, "old-pending", 1_001).await;
+            push(&store, "recent", 5_000).await; // replaces old-pending
+            push(&store, "newest", 5_001).await; // replaces recent
+            assert_eq!(store.prune_challenges(4_000).await.unwrap(), 2);
+            for (id, kept) in [
+                ("old-replaced", false),
+                ("old-pending", false),
+                ("recent", true),
+                ("newest", true),
+            ] {
+                assert_eq!(
+                    store.challenge(id).await.unwrap().is_some(),
+                    kept,
+                    "{id} on {:?}",
+                    store.backend()
+                );
+            }
+            // The pending challenge is kept however old it is.
+            assert_eq!(store.prune_challenges(10_000).await.unwrap(), 1);
+            let newest = store.challenge("newest").await.unwrap().unwrap();
+            assert_eq!(newest.status, "pending");
+        }
+    }
+
+    #[tokio::test]
+    async fn replaced_challenges_are_logged_in_the_insert_transaction() {
+        let dir = tempfile::tempdir().unwrap();
+        for store in stores(dir.path()).await {
+            assert!(store
+                .create_user("u", &Profile::default(), 0)
+                .await
+                .unwrap());
+            push(&store, "first", 100).await;
+            push(&store, "second", 101).await;
+            let log = store
+                .query_log(&LogQuery {
+                    user: Some("u".into()),
+                    ..LogQuery::default()
+                })
+                .await
+                .unwrap();
+            assert_eq!(log.len(), 1, "{log:?}");
+            assert_eq!(
+                (
+                    log[0].mode.as_str(),
+                    log[0].result.as_str(),
+                    log[0].reason.as_deref()
+                ),
+                ("push", "denied", Some("replaced"))
+            );
+        }
+    }
 }
