@@ -514,15 +514,6 @@ impl Store {
         Ok(())
     }
 
-    /// Sets the fraud block.
-    pub async fn block_for_fraud(&self, id: &str) -> DbResult<()> {
-        sqlx::query("UPDATE users SET fraud_blocked = 1 WHERE id = $1")
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
     // ---- API keys ------------------------------------------------------------------------
 
     /// Stores an API key's id, name and secret hash.

@@ -226,6 +226,20 @@ async fn a_signed_request_replayed_to_the_other_node_is_refused() {
     );
 }
 
+/// Turns the NOTIFY trigger off or on: pushes made while it is off reach other nodes only by
+/// rereading the database.
+async fn notifications(db_url: &str, on: bool) {
+    let mut conn = sqlx::PgConnection::connect(db_url).await.unwrap();
+    let verb = if on { "ENABLE" } else { "DISABLE" };
+    sqlx::query(&format!(
+        "ALTER TABLE challenges {verb} TRIGGER challenges_notify"
+    ))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+}
+
 #[tokio::test]
 async fn a_node_that_lost_its_listen_connection_rereads_after_reconnecting() {
     let Some(c) = Cluster::start("a_node_that_lost_its_listen_connection...", NO_TIMER).await
@@ -234,64 +248,50 @@ async fn a_node_that_lost_its_listen_connection_rereads_after_reconnecting() {
     };
     let mut device = c.user_with_device_on_a("dave").await;
     let a_url = c.a().url.clone();
-    // Both nodes have listened once.
     assert_eq!(
         metric(&a_url, "countersign_listener_connects_total").await,
-        1.0
+        1.0,
+        "node A listens"
     );
-
-    let cluster_url = std::env::var(POSTGRES_ENV).unwrap();
-    let db_name = url::Url::parse(&c.db)
-        .unwrap()
-        .path()
-        .trim_start_matches('/')
-        .to_owned();
-    let mut admin = sqlx::PgConnection::connect(&cluster_url).await.unwrap();
-    let poll = tokio::spawn(async move {
-        let batch = device.poll(45).await.expect("poll on node A");
-        batch
-    });
+    let poll = tokio::spawn(async move { device.poll(45).await.expect("poll on node A") });
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    // No new connections to the test database, then cut the LISTEN connections: node A cannot
-    // hear about the push below.
-    sqlx::query(&format!("ALTER DATABASE {db_name} ALLOW_CONNECTIONS false"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let cut: i64 = sqlx::query_scalar(
-        "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1 AND application_name = $2",
-    )
-    .bind(&db_name)
-    .bind(countersign_server::listen::APPLICATION_NAME)
-    .fetch_one(&mut admin)
-    .await
-    .unwrap();
-    assert_eq!(cut, 2, "one LISTEN connection per node");
+    // A push node A never hears about (as if sent while its LISTEN connection was down).
+    notifications(&c.db, false).await;
     let push = c.b.rp().push("dave").await;
     assert_eq!(push.status, StatusCode::CREATED, "{push:?}");
     let id = push.body["id"].as_str().unwrap().to_owned();
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert!(!poll.is_finished(), "node A missed the notification");
+    assert!(!poll.is_finished(), "node A was not told");
 
-    // Connections allowed again: node A listens again and its held poll rereads.
-    sqlx::query(&format!("ALTER DATABASE {db_name} ALLOW_CONNECTIONS true"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
+    // Cut the LISTEN connections: node A reconnects, and its held poll rereads from its cursor.
+    let mut conn = sqlx::PgConnection::connect(&c.db).await.unwrap();
+    let cut: i64 = sqlx::query_scalar(
+        "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1",
+    )
+    .bind(countersign_server::listen::APPLICATION_NAME)
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(cut, 2, "one LISTEN connection per node");
     let batch = tokio::time::timeout(Duration::from_secs(10), poll)
         .await
         .expect("the held poll rereads once node A listens again")
         .unwrap();
     assert_eq!(batch.challenges.len(), 1);
     assert_eq!(batch.challenges[0].challenge.id, id);
-    assert!(metric(&a_url, "countersign_listener_connects_total").await >= 2.0);
+    assert_eq!(
+        metric(&a_url, "countersign_listener_connects_total").await,
+        2.0,
+        "node A listened again"
+    );
+    notifications(&c.db, true).await;
 }
 
 #[tokio::test]
 async fn a_held_poll_rereads_on_its_timer_without_any_notification() {
-    // The timer alone delivers: with the LISTEN connections cut and kept out, a poll still
-    // sees a challenge within a recheck interval (2 s, spread ±25 %).
+    // The timer alone delivers: with no NOTIFY at all, a poll held by node A still sees a push
+    // made through node B within a recheck interval (2 s, spread ±25 %).
     let Some(c) = Cluster::start(
         "a_held_poll_rereads_on_its_timer...",
         "long_poll_recheck_seconds = 2\n",
@@ -301,25 +301,7 @@ async fn a_held_poll_rereads_on_its_timer_without_any_notification() {
         return;
     };
     let mut device = c.user_with_device_on_a("erin").await;
-    let cluster_url = std::env::var(POSTGRES_ENV).unwrap();
-    let db_name = url::Url::parse(&c.db)
-        .unwrap()
-        .path()
-        .trim_start_matches('/')
-        .to_owned();
-    let mut admin = sqlx::PgConnection::connect(&cluster_url).await.unwrap();
-    sqlx::query(&format!("ALTER DATABASE {db_name} ALLOW_CONNECTIONS false"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    sqlx::query(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = $2",
-    )
-    .bind(&db_name)
-    .bind(countersign_server::listen::APPLICATION_NAME)
-    .execute(&mut admin)
-    .await
-    .unwrap();
+    notifications(&c.db, false).await;
     let poll = tokio::spawn(async move { device.poll(30).await.expect("poll on node A") });
     tokio::time::sleep(Duration::from_millis(300)).await;
     let push = c.b.rp().push("erin").await;
@@ -329,10 +311,7 @@ async fn a_held_poll_rereads_on_its_timer_without_any_notification() {
         .expect("the recheck timer delivers")
         .unwrap();
     assert_eq!(batch.challenges.len(), 1);
-    sqlx::query(&format!("ALTER DATABASE {db_name} ALLOW_CONNECTIONS true"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
+    notifications(&c.db, true).await;
 }
 
 #[tokio::test]
