@@ -74,7 +74,12 @@ async fn metric(server_url: &str, name: &str) -> f64 {
 
 #[tokio::test]
 async fn a_push_through_node_b_reaches_a_device_long_polling_node_a() {
-    let Some(c) = Cluster::start("a_push_through_node_b...", NO_TIMER).await else {
+    let Some(c) = Cluster::start(
+        "a_push_through_node_b_reaches_a_device_long_polling_node_a",
+        NO_TIMER,
+    )
+    .await
+    else {
         return;
     };
     let mut device = c.user_with_device_on_a("alice").await;
@@ -122,7 +127,12 @@ async fn a_push_through_node_b_reaches_a_device_long_polling_node_a() {
 
 #[tokio::test]
 async fn node_a_killed_mid_poll_the_device_moves_to_node_b_and_gets_the_pending_challenge_once() {
-    let Some(mut c) = Cluster::start("node_a_killed_mid_poll...", NO_TIMER).await else {
+    let Some(mut c) = Cluster::start(
+        "node_a_killed_mid_poll_the_device_moves_to_node_b_and_gets_the_pending_challenge_once",
+        NO_TIMER,
+    )
+    .await
+    else {
         return;
     };
     let mut device = c.user_with_device_on_a("bob").await;
@@ -177,7 +187,9 @@ async fn node_a_killed_mid_poll_the_device_moves_to_node_b_and_gets_the_pending_
 
 #[tokio::test]
 async fn a_signed_request_replayed_to_the_other_node_is_refused() {
-    let Some(c) = Cluster::start("a_signed_request_replayed...", "").await else {
+    let Some(c) =
+        Cluster::start("a_signed_request_replayed_to_the_other_node_is_refused", "").await
+    else {
         return;
     };
     let device = c.user_with_device_on_a("carol").await;
@@ -242,7 +254,11 @@ async fn notifications(db_url: &str, on: bool) {
 
 #[tokio::test]
 async fn a_node_that_lost_its_listen_connection_rereads_after_reconnecting() {
-    let Some(c) = Cluster::start("a_node_that_lost_its_listen_connection...", NO_TIMER).await
+    let Some(c) = Cluster::start(
+        "a_node_that_lost_its_listen_connection_rereads_after_reconnecting",
+        NO_TIMER,
+    )
+    .await
     else {
         return;
     };
@@ -293,7 +309,7 @@ async fn a_held_poll_rereads_on_its_timer_without_any_notification() {
     // The timer alone delivers: with no NOTIFY at all, a poll held by node A still sees a push
     // made through node B within a recheck interval (2 s, spread ±25 %).
     let Some(c) = Cluster::start(
-        "a_held_poll_rereads_on_its_timer...",
+        "a_held_poll_rereads_on_its_timer_without_any_notification",
         "long_poll_recheck_seconds = 2\n",
     )
     .await
@@ -317,7 +333,7 @@ async fn a_held_poll_rereads_on_its_timer_without_any_notification() {
 #[tokio::test]
 async fn push_rate_limits_and_verification_throttling_count_across_nodes() {
     let Some(c) = Cluster::start(
-        "push_rate_limits_and_verification_throttling...",
+        "push_rate_limits_and_verification_throttling_count_across_nodes",
         "pushes_per_minute = 3\nthrottle_free_failures = 2\nthrottle_max_seconds = 60\n",
     )
     .await
@@ -376,7 +392,12 @@ async fn statuses_of(rp: &Rp, ids: &[String]) -> Vec<String> {
 
 #[tokio::test]
 async fn concurrent_pushes_on_both_nodes_never_exceed_the_rate_limit_or_leave_two_pending() {
-    let Some(c) = Cluster::start("concurrent_pushes...", "pushes_per_minute = 3\n").await else {
+    let Some(c) = Cluster::start(
+        "concurrent_pushes_on_both_nodes_never_exceed_the_rate_limit_or_leave_two_pending",
+        "pushes_per_minute = 3\n",
+    )
+    .await
+    else {
         return;
     };
     let _device = c.user_with_device_on_a("grace").await;
