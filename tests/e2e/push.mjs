@@ -229,9 +229,21 @@ const tests = [
   }],
 
   ["a push appears in the sheet, the number is chosen, and the relying party sees it approved", async () => {
+    // The page notes when the sheet appears, so the delivery time is not the polling's.
+    await session.execute(`
+      window.__sheetShownAt = null;
+      new MutationObserver((_, observer) => {
+        if (document.querySelector('[data-testid=approval-sheet]')) {
+          window.__sheetShownAt = Date.now();
+          observer.disconnect();
+        }
+      }).observe(document.body, { childList: true, subtree: true });`);
+    const sentAt = Date.now();
     const { id, number } = await server.push("alice", "E2E Intranet");
     const outcome = server.result(id);
     await session.waitFor("[data-testid=approval-sheet]", { timeout: 30_000 });
+    const shownAt = await session.until("the sheet's time", () => session.execute("return window.__sheetShownAt"));
+    console.log(`        push sent → approval sheet on screen: ${shownAt - sentAt} ms`);
     assertEqual(await (await session.find("[data-testid=sheet-ip]")).text(), "198.51.100.7", "the sign-in's IP address");
     assertEqual(await (await session.find("[data-testid=sheet-location]")).text(), "Lisbon, PT", "the sign-in's location");
     const options = await session.execute(
