@@ -16,6 +16,7 @@
 //! core call edits the vault around its one request.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -51,6 +52,8 @@ pub const REMOVAL_TRANSPORT: TransportOptions = TransportOptions {
 pub struct PushService {
     inner: Mutex<Inner>,
     config: ListenerConfig,
+    /// A retry of deferred removals is under way (one at a time).
+    retrying: Arc<AtomicBool>,
 }
 
 #[derive(Default)]
@@ -274,6 +277,7 @@ impl PushService {
         PushService {
             inner: Mutex::new(Inner::default()),
             config,
+            retrying: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -630,7 +634,7 @@ impl PushService {
         match replace {
             Some(old) => {
                 self.stop(&old).await;
-                with_vault_blocking(app, move |vault| {
+                let replaced = with_vault_blocking(app, move |vault| {
                     let removal = tauri::async_runtime::block_on(store::remove_activation(
                         vault,
                         &old,
@@ -640,7 +644,12 @@ impl PushService {
                     store::add_activation(vault, activation, Some(removal.placement().clone()))
                         .map_err(push_error)
                 })
-                .await?;
+                .await;
+                if let Err(e) = replaced {
+                    // Whatever is in the vault now gets its listener back.
+                    let _ = self.resync(app);
+                    return Err(e);
+                }
             }
             None => {
                 state.with_vault(|vault, _| {
@@ -671,16 +680,18 @@ impl PushService {
             .state::<AppState>()
             .with_vault(|vault, _| Ok(vault.activations().iter().any(|a| a.pending_removal)))
             .unwrap_or(false);
-        if !waiting {
+        if !waiting || self.retrying.swap(true, Ordering::AcqRel) {
             return;
         }
         let app = app.clone();
+        let retrying = self.retrying.clone();
         tauri::async_runtime::spawn(async move {
             let _ = with_vault_blocking(&app, |vault| {
                 tauri::async_runtime::block_on(store::retry_removals(vault, &REMOVAL_TRANSPORT))
                     .map_err(push_error)
             })
             .await;
+            retrying.store(false, Ordering::Release);
         });
     }
 }
