@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod bench;
+pub mod push;
 pub mod settings;
 pub mod vault;
 
@@ -13,5 +14,7 @@ pub(crate) fn unix_now() -> u64 {
         .unwrap_or(0)
 }
 
+#[cfg(test)]
+mod push_tests;
 #[cfg(test)]
 mod tests;

@@ -9,6 +9,8 @@ import { LockScreen } from "./components/LockScreen";
 import { RemoveAccountDialog } from "./components/RemoveAccountDialog";
 import { SettingsPanel } from "./components/SettingsPanel";
 import { GroupFilter, Toolbar } from "./components/Toolbar";
+import { PushSection } from "./components/PushAccounts";
+import { usePush } from "./push";
 
 type Screen = "loading" | "locked" | "accounts" | "settings" | "failed";
 type Dialog = { kind: "add" } | { kind: "edit"; account: Account } | { kind: "remove"; account: Account } | null;
@@ -35,6 +37,7 @@ export function App() {
   const visibleIds = useRef<string[]>([]);
   const fetching = useRef(new Set<string>());
   const firstCodeMarked = useRef(false);
+  const push = usePush(screen === "accounts");
 
   const notify = useCallback((text: string, error = false) => setToast({ text, error, key: Date.now() }), []);
   useEffect(() => {
@@ -266,6 +269,7 @@ export function App() {
         onLock={vault.hasPassword ? () => void lock() : null}
       />
       <GroupFilter groups={groups} selected={group} onSelect={setGroup} />
+      <PushSection push={push} nowMs={nowMs} onNotify={notify} />
       {accounts.length === 0 ? (
         <EmptyState onAdd={() => setDialog({ kind: "add" })} />
       ) : shown.length === 0 ? (
@@ -305,6 +309,10 @@ export function App() {
         <AddAccountDialog
           groups={groups}
           onClose={() => setDialog(null)}
+          onActivationUri={(uri) => {
+            setDialog(null);
+            push.startActivation(uri);
+          }}
           onAdded={(account) => {
             setAccounts((all) => [...all, account]);
             setDialog(null);

@@ -1,6 +1,7 @@
 // The one module that talks to the Tauri shell. Components import from here and never call
 // `invoke` themselves, so every command name and payload shape lives in one typed place.
 import { invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
 
 /** How a code is generated. */
 export type OtpKind = "totp" | "hotp" | "steam";
@@ -98,6 +99,90 @@ export interface CommandError {
   field?: string;
 }
 
+/** What the confirm screen shows before this device is activated for push sign-in. */
+export interface ActivationSummary {
+  server: string;
+  user: string;
+  issuer: string;
+  /** The server's challenge-signing key fingerprint, colon hex: compare it with what the administrator shows. */
+  keyFingerprint: string;
+  /** The pinned certificate fingerprint of a self-signed server. */
+  tlsFingerprint: string | null;
+  /** Unix seconds after which the activation code is refused. */
+  expires: number;
+}
+
+/** A push account's connection. */
+export type PushState =
+  | { state: "connecting" }
+  | { state: "connected"; sinceMs: number }
+  | { state: "reconnecting"; attempt: number; retryAtMs: number; code: string; message: string }
+  | { state: "not_activated"; message: string }
+  | { state: "damaged"; message: string }
+  | { state: "stopped" };
+
+/** A push account (an activation of this device with a server). */
+export interface PushAccount {
+  deviceId: string;
+  label: string;
+  server: string;
+  user: string;
+  issuer: string;
+  position: number;
+  state: PushState;
+  /** Server clock minus local clock, once measured. */
+  clockOffsetMs: number | null;
+  /** The local clock is off enough that TOTP codes may be refused. */
+  clockWarning: boolean;
+}
+
+/** A sign-in request waiting for an answer. */
+export interface PushChallenge {
+  id: string;
+  deviceId: string;
+  accountLabel: string;
+  app: string;
+  user: string;
+  issuer: string;
+  clientIp: string | null;
+  location: string | null;
+  /** Unix seconds (server clock). */
+  created: number;
+  /** Number matching: the sign-in page shows one of these. Empty: approve or deny only. */
+  options: number[];
+  /** Local Unix ms when it can no longer be answered (corrected for the server's clock). */
+  expiresAtMs: number;
+  receivedMs: number;
+}
+
+/** How a request ended. */
+export type PushOutcome = "approved" | "denied" | "fraud" | "expired" | "replaced" | "answered" | "pending";
+
+/** An answered or expired request. */
+export interface PushHistoryEntry {
+  challenge: PushChallenge;
+  outcome: PushOutcome;
+  atMs: number;
+}
+
+/** Everything the push part of the window shows. */
+export interface PushSnapshot {
+  accounts: PushAccount[];
+  pending: PushChallenge[];
+  history: PushHistoryEntry[];
+}
+
+/** What the user answers. */
+export type PushDecision = "approve" | "deny" | "report_fraud";
+
+/** How a removal ended. */
+export interface PushRemoval {
+  label: string;
+  /** The server could not be told yet; the app retries later. */
+  deferred: boolean;
+  message: string | null;
+}
+
 /** Whether an unknown rejection value has the `{code, message}` shape. */
 export function isCommandError(value: unknown): value is CommandError {
   return (
@@ -147,6 +232,23 @@ export const api = {
 
   /** Tells the shell the first code is on screen (for the start-up benchmark). */
   markFirstCode: () => call<void>("mark_first_code"),
+
+  /** Reads a countersign://activate link for the confirm screen (nothing is sent or stored). */
+  pushParseActivation: (uri: string) => call<ActivationSummary>("push_parse_activation", { uri }),
+  /** Activates this device; with `replace` (a device id) the new account takes that one's name and place. */
+  pushActivate: (uri: string, replace: string | null = null) => call<PushAccount>("push_activate", { uri, replace }),
+  /** The push accounts, pending requests and history; starts listening the first time. */
+  pushAccounts: () => call<PushSnapshot>("push_accounts"),
+  pushAnswer: (id: string, decision: PushDecision, number: number | null) =>
+    call<PushHistoryEntry>("push_answer", { id, decision, number }),
+  pushRemove: (deviceId: string) => call<PushRemoval>("push_remove", { deviceId }),
+
+  /** Calls `handler` with every new snapshot the shell sends; resolves to the unsubscribe function. */
+  onPushSnapshot: (handler: (snapshot: PushSnapshot) => void) =>
+    listen<PushSnapshot>("push:snapshot", (event) => handler(event.payload)),
+  /** Calls `handler` when a new sign-in request arrives. */
+  onPushChallenge: (handler: (challenge: PushChallenge) => void) =>
+    listen<PushChallenge>("push:challenge", (event) => handler(event.payload)),
 };
 
 export type Api = typeof api;

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, type Account, type Algorithm, type NewAccount, type OtpKind, toCommandError } from "../api";
+import { isActivationUri } from "../push";
 import { describedBy, Field } from "./Field";
 import { Modal } from "./Modal";
 
@@ -20,8 +21,16 @@ const EMPTY: NewAccount = {
 /** How long typing pauses before the form is checked by the core's parser. */
 export const VALIDATE_DELAY_MS = 150;
 
-/** Add an account by pasting an otpauth:// URI, or by filling in its fields. */
-export function AddAccountDialog(props: { groups: string[]; onAdded: (account: Account) => void; onClose: () => void }) {
+/**
+ * Add an account by pasting an otpauth:// URI, or by filling in its fields. A pasted
+ * countersign://activate link goes to `onActivationUri` (push sign-in) instead.
+ */
+export function AddAccountDialog(props: {
+  groups: string[];
+  onAdded: (account: Account) => void;
+  onClose: () => void;
+  onActivationUri?: (uri: string) => void;
+}) {
   const [mode, setMode] = useState<Mode>("uri");
   return (
     <Modal title="Add account" onClose={props.onClose} testId="add-dialog">
@@ -51,7 +60,7 @@ export function AddAccountDialog(props: { groups: string[]; onAdded: (account: A
       </div>
       <div id="panel-add" role="tabpanel" aria-labelledby={mode === "uri" ? "tab-uri" : "tab-manual"}>
         {mode === "uri" ? (
-          <UriForm onAdded={props.onAdded} onClose={props.onClose} />
+          <UriForm onAdded={props.onAdded} onClose={props.onClose} onActivationUri={props.onActivationUri} />
         ) : (
           <ManualForm groups={props.groups} onAdded={props.onAdded} onClose={props.onClose} />
         )}
@@ -60,7 +69,11 @@ export function AddAccountDialog(props: { groups: string[]; onAdded: (account: A
   );
 }
 
-function UriForm(props: { onAdded: (account: Account) => void; onClose: () => void }) {
+function UriForm(props: {
+  onAdded: (account: Account) => void;
+  onClose: () => void;
+  onActivationUri?: ((uri: string) => void) | undefined;
+}) {
   const [uri, setUri] = useState("");
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
@@ -69,6 +82,10 @@ function UriForm(props: { onAdded: (account: Account) => void; onClose: () => vo
     event.preventDefault();
     if (!uri.trim()) {
       setError("Paste the otpauth:// link the site showed as a QR code.");
+      return;
+    }
+    if (props.onActivationUri && isActivationUri(uri)) {
+      props.onActivationUri(uri.trim());
       return;
     }
     setBusy(true);
@@ -81,7 +98,7 @@ function UriForm(props: { onAdded: (account: Account) => void; onClose: () => vo
     }
   };
 
-  const hint = "Starts with otpauth://totp/ or otpauth://hotp/";
+  const hint = "Starts with otpauth://totp/ or otpauth://hotp/ (a countersign://activate link sets up push sign-in)";
   return (
     <form onSubmit={submit} noValidate>
       <Field id="uri" label="Link (otpauth:// URI)" error={error} hint={hint}>
