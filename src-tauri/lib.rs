@@ -5,6 +5,7 @@
 //! never cross at all (the UI gets codes, not keys).
 #![forbid(unsafe_code)]
 
+mod camera;
 pub mod clipboard;
 pub mod commands;
 pub mod error;
@@ -41,13 +42,31 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
         commands::settings::settings,
         commands::settings::save_settings,
         commands::bench::mark_first_code,
+        commands::scan::scan_file,
+        commands::scan::scan_image,
+        commands::scan::scan_frame,
+        commands::scan::scan_screen,
+        commands::scan::scan_text,
+        commands::scan::add_scanned,
+        commands::transfer::account_qr,
+        commands::transfer::transfer_qr,
+        commands::files::import_formats,
+        commands::files::import_preview,
+        commands::files::import_apply,
+        commands::files::export_file,
     ])
+    .manage(commands::scan::ScanState::default())
+    .manage(commands::files::ImportState::default())
 }
 
 /// Starts the app. On mobile this is the entry point the platform calls.
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
-    let builder = tauri::Builder::default().plugin(tauri_plugin_clipboard_manager::init());
+    let builder = tauri::Builder::default()
+        .plugin(tauri_plugin_clipboard_manager::init())
+        .plugin(tauri_plugin_dialog::init());
+    #[cfg(mobile)]
+    let builder = builder.plugin(tauri_plugin_barcode_scanner::init());
     let result = with_commands(builder)
         .setup(|app| {
             let handle = app.handle().clone();
@@ -55,6 +74,7 @@ pub fn run() {
             let settings = SettingsFile::new(app.path().app_config_dir()?.join("settings.json"));
             let copier = CodeCopier::new(Arc::new(SystemClipboard(handle.clone())));
             app.manage(AppState::new(vault_path, settings, copier));
+            camera::enable(app);
             // Open the vault (keystore, file, decryption) while the webview loads; the UI's
             // first `vault_state` waits for this instead of starting the work itself.
             std::thread::spawn(move || {

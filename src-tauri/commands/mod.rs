@@ -2,7 +2,10 @@
 
 pub mod accounts;
 pub mod bench;
+pub mod files;
+pub mod scan;
 pub mod settings;
+pub mod transfer;
 pub mod vault;
 
 /// Unix seconds now.

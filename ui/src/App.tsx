@@ -5,14 +5,15 @@ import { AccountList, focusActiveRow } from "./components/AccountList";
 import { AddAccountDialog, pastedImage } from "./components/AddAccountDialog";
 import { EditAccountDialog } from "./components/EditAccountDialog";
 import { EmptyState, NoMatches } from "./components/EmptyState";
+import { ImportDialog } from "./components/ImportDialog";
 import { LockScreen } from "./components/LockScreen";
 import { RemoveAccountDialog } from "./components/RemoveAccountDialog";
-import type { ScanInput } from "./components/ScanPanel";
+import { isImagePath, type ScanInput } from "./components/ScanPanel";
 import { SettingsPanel } from "./components/SettingsPanel";
 import { GroupFilter, Toolbar } from "./components/Toolbar";
 
 type Screen = "loading" | "locked" | "accounts" | "settings" | "failed";
-type Dialog = { kind: "add"; scan?: ScanInput } | { kind: "edit"; account: Account } | { kind: "remove"; account: Account } | null;
+type Dialog = { kind: "add"; scan?: ScanInput } | { kind: "import"; path: string } | { kind: "edit"; account: Account } | { kind: "remove"; account: Account } | null;
 
 const DEFAULT_SETTINGS: Settings = { lockAfterMinutes: 5, clipboardClearSeconds: 30, showNextCode: true, sortOrder: "custom" };
 /** How long a toast stays on screen. */
@@ -88,8 +89,9 @@ export function App() {
     let gone = false;
     api
       .onFilesDropped((paths) => {
+        // An image is scanned for QR codes; any other file is offered for import.
         const path = paths[0];
-        if (path) setDialog({ kind: "add", scan: { kind: "file", path } });
+        if (path) setDialog(isImagePath(path) ? { kind: "add", scan: { kind: "file", path } } : { kind: "import", path });
       })
       .then((stop) => (gone ? stop() : (unlisten = stop)))
       .catch(() => undefined);
@@ -355,6 +357,18 @@ export function App() {
             setAccounts((all) => [...all, account]);
             setDialog(null);
             notify(`Added ${account.issuer || account.name}`);
+          }}
+        />
+      )}
+      {dialog?.kind === "import" && (
+        <ImportDialog
+          path={dialog.path}
+          onClose={() => setDialog(null)}
+          onImported={({ added, skippedDuplicates }) => {
+            setAccounts((all) => [...all, ...added]);
+            setDialog(null);
+            const skipped = skippedDuplicates ? ` · ${skippedDuplicates} already in the vault` : "";
+            notify(`Imported ${added.length === 1 ? "1 account" : `${added.length} accounts`}${skipped}`);
           }}
         />
       )}

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { type Account, type AddedAccounts, api, type ScanOutcome, toCommandError } from "../api";
+import { type Account, type AddedAccounts, api, IMAGE_EXTENSIONS, type ScanOutcome, toCommandError } from "../api";
 
 /** What the panel scans as soon as it opens: a dropped file or a pasted image. */
 export type ScanInput = { kind: "file"; path: string } | { kind: "bytes"; bytes: Uint8Array; what: string };
@@ -186,6 +186,12 @@ function describe(account: Account): string {
   if (account.kind === "hotp") return `HOTP, ${account.digits} digits`;
   if (account.kind === "steam") return "Steam Guard";
   return `TOTP, ${account.digits} digits, ${account.period ?? 30} s`;
+}
+
+/** Whether a path names an image the scanner reads (by its extension). */
+export function isImagePath(path: string): boolean {
+  const extension = path.split(".").pop()?.toLowerCase() ?? "";
+  return IMAGE_EXTENSIONS.includes(extension);
 }
 
 function fileName(path: string): string {

@@ -7,7 +7,7 @@ import type { ImportPreview, ScanOutcome, TransferPage } from "../api";
 import { AddAccountDialog } from "../components/AddAccountDialog";
 import { ExportDialog } from "../components/ExportDialog";
 import { ImportDialog, summary } from "../components/ImportDialog";
-import { cameraError, NO_CAMERA, ScanPanel, toGrey } from "../components/ScanPanel";
+import { cameraError, isImagePath, NO_CAMERA, ScanPanel, toGrey } from "../components/ScanPanel";
 import { ShowQrView, TransferQrView } from "../components/ShowQr";
 import { account } from "./fixtures";
 
@@ -118,6 +118,13 @@ describe("ScanPanel", () => {
   it("names a refused camera differently from a missing one", () => {
     expect(cameraError(new DOMException("x", "NotFoundError"))).toBe(NO_CAMERA);
     expect(cameraError(new DOMException("x", "NotAllowedError"))).toContain("not allowed");
+  });
+
+  it("tells images (scanned) from other dropped files (imported) by extension", () => {
+    expect(isImagePath("/home/me/Pictures/Screenshot 2026.PNG")).toBe(true);
+    expect(isImagePath("C:\\Users\\me\\code.jpeg")).toBe(true);
+    expect(isImagePath("/home/me/aegis-export.json")).toBe(false);
+    expect(isImagePath("/home/me/tokens")).toBe(false);
   });
 
   it("turns RGBA frames into one luma byte per pixel", () => {
