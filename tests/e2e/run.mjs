@@ -110,12 +110,20 @@ async function dropFiles(s, paths) {
   await s.invoke("plugin:event|emit", { event: "tauri://drag-drop", payload: { paths, position: { x: 120, y: 200 } } });
 }
 
-/** The QR codes `countersign scan --json` reads in a screenshot of the app. */
+/** The QR codes `countersign scan --json` reads in a screenshot of the app (once it is painted). */
 async function scanScreenshot(s, name) {
   const file = join(work, name);
-  writeFileSync(file, await s.screenshot());
-  const out = JSON.parse(cli("scan", file, "--json"));
-  return out.sources.flatMap((source) => source.codes);
+  return s.until(`a QR code in a screenshot (${name})`, async () => {
+    writeFileSync(file, await s.screenshot());
+    try {
+      const out = JSON.parse(cli("scan", file, "--json"));
+      const codes = out.sources.flatMap((source) => source.codes);
+      return codes.length ? codes : undefined;
+    } catch (e) {
+      if (e instanceof Pending) throw e;
+      return undefined; // exit 3: nothing read yet
+    }
+  });
 }
 
 async function closeDialogs(s) {
