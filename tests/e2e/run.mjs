@@ -324,11 +324,15 @@ const tests = [
   }],
 
   ["the camera button says plainly that there is no camera", async () => {
+    const media = await session.execute("return typeof navigator.mediaDevices?.getUserMedia");
+    assertEqual(media, "function", "media streams are enabled in the webview (getUserMedia exists)");
     await (await session.find("[data-testid=open-add]")).click();
     await (await session.waitFor("[data-testid=tab-scan]")).click();
     await (await session.waitFor("[data-testid=scan-camera]")).click();
     const error = await session.waitFor("[data-testid=scan-error]", { timeout: 20_000 });
     assert((await error.text()).startsWith("No camera was found."), `the message: ${await error.text()}`);
+    await sleep(300);
+    writeFileSync(join(failureDir, "..", "no-camera.png"), await session.screenshot());
     await closeDialogs(session);
   }],
 

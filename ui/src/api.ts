@@ -178,6 +178,9 @@ export interface ImportPreview {
 /** The file exports: an encrypted Countersign backup, an encrypted Aegis vault, or plaintext URIs. */
 export type ExportFormat = "countersign" | "aegis" | "otpauth";
 
+/** Whether the app runs on a phone (where the platform's barcode scanner replaces the webview camera). */
+export const isMobile = () => /Android|iPhone|iPad/i.test(navigator.userAgent);
+
 /** Image files the scanner reads. */
 export const IMAGE_EXTENSIONS = ["png", "jpg", "jpeg", "gif", "bmp", "webp"];
 
@@ -236,6 +239,11 @@ export const api = {
   scanScreen: () => call<ScanOutcome>("scan_screen"),
   /** Classifies a text another scanner read (the phone's barcode scanner). */
   scanText: (text: string) => call<ScanOutcome>("scan_text", { text }),
+  /** On phones: the platform's barcode scanner (tauri-plugin-barcode-scanner), its text classified. */
+  scanWithPhoneCamera: async () => {
+    const scanned = await call<{ content: string }>("plugin:barcode-scanner|scan", { formats: ["QR_CODE"], windowed: false });
+    return call<ScanOutcome>("scan_text", { text: scanned.content });
+  },
   /** Adds the accounts a scan found, in one save. */
   addScanned: (token: string, keepDuplicates: boolean) => call<AddedAccounts>("add_scanned", { token, keepDuplicates }),
   /** One account as an otpauth:// QR code (SVG); reveals the secret. */

@@ -63,7 +63,7 @@ export function AddAccountDialog(props: {
           onClick={() => setMode("scan")}
           data-testid="tab-scan"
         >
-          Scan a QR code
+          Scan QR code
         </button>
         <button
           type="button"

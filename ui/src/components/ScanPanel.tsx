@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { type Account, type AddedAccounts, api, IMAGE_EXTENSIONS, type ScanOutcome, toCommandError } from "../api";
+import { type Account, type AddedAccounts, api, IMAGE_EXTENSIONS, isMobile, type ScanOutcome, toCommandError } from "../api";
 
 /** What the panel scans as soon as it opens: a dropped file or a pasted image. */
 export type ScanInput = { kind: "file"; path: string } | { kind: "bytes"; bytes: Uint8Array; what: string };
@@ -70,7 +70,13 @@ export function ScanPanel(props: { input?: ScanInput | undefined; onAdded: (adde
         >
           Scan the screen
         </button>
-        <button type="button" class="button" onClick={() => setCamera((on) => !on)} aria-pressed={camera} data-testid="scan-camera">
+        <button
+          type="button"
+          class="button"
+          onClick={() => (isMobile() ? void run("the camera", api.scanWithPhoneCamera) : setCamera((on) => !on))}
+          aria-pressed={camera}
+          data-testid="scan-camera"
+        >
           {camera ? "Stop the camera" : "Use the camera"}
         </button>
       </div>
@@ -205,7 +211,11 @@ function fileName(path: string): string {
 export function CameraScanner(props: { onFound: (outcome: ScanOutcome) => void; onError: (message: string) => void }) {
   const video = useRef<HTMLVideoElement>(null);
   const [live, setLive] = useState(false);
-  const { onFound, onError } = props;
+  // The callbacks change on every render of the parent; the camera must not restart for that.
+  const callbacks = useRef(props);
+  callbacks.current = props;
+  const onFound = (outcome: ScanOutcome) => callbacks.current.onFound(outcome);
+  const onError = (message: string) => callbacks.current.onError(message);
 
   useEffect(() => {
     let stream: MediaStream | null = null;
@@ -254,7 +264,8 @@ export function CameraScanner(props: { onFound: (outcome: ScanOutcome) => void; 
       clearTimeout(timer);
       stream?.getTracks().forEach((t) => t.stop());
     };
-  }, [onFound, onError]);
+    // Started once per mount; the callbacks are read through the ref.
+  }, []);
 
   return (
     <div class="camera" data-testid="camera">
