@@ -24,6 +24,10 @@ use crate::state::AppState;
 
 /// Registers every command on `builder`; shared by [`run`] and the `tauri::test` tests.
 pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    // State the QR, import and export commands keep between calls.
+    let builder = builder
+        .manage(commands::scan::ScanState::default())
+        .manage(commands::files::ImportState::default());
     builder.invoke_handler(tauri::generate_handler![
         commands::vault::vault_state,
         commands::vault::unlock,
@@ -55,8 +59,6 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
         commands::files::import_apply,
         commands::files::export_file,
     ])
-    .manage(commands::scan::ScanState::default())
-    .manage(commands::files::ImportState::default())
 }
 
 /// Starts the app. On mobile this is the entry point the platform calls.

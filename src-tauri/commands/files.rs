@@ -134,7 +134,10 @@ pub async fn import_preview<R: Runtime>(
     .map_err(import_error)?;
 
     let token = {
-        let mut next = imports.next_token.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut next = imports
+            .next_token
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         *next += 1;
         *next
     };
@@ -229,7 +232,10 @@ pub async fn export_file<R: Runtime>(
     let password = || -> CommandResult<Password> {
         match password.as_deref() {
             Some(p) if !p.is_empty() => Ok(Password::new(p)),
-            _ => Err(CommandError::field("password", "an encrypted export needs a password")),
+            _ => Err(CommandError::field(
+                "password",
+                "an encrypted export needs a password",
+            )),
         }
     };
     let accounts = state.with_vault(|vault, _| Ok(vault.accounts().to_vec()))?;

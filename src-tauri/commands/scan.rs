@@ -166,10 +166,9 @@ pub async fn scan_screen<R: Runtime>(
     state: State<'_, AppState>,
     scan: State<'_, ScanState>,
 ) -> CommandResult<ScanOutcome> {
-    let decoded =
-        tauri::async_runtime::spawn_blocking(|| qr::scan_screens().map_err(qr_error))
-            .await
-            .map_err(|e| CommandError::internal(format!("the scan stopped: {e}")))??;
+    let decoded = tauri::async_runtime::spawn_blocking(|| qr::scan_screens().map_err(qr_error))
+        .await
+        .map_err(|e| CommandError::internal(format!("the scan stopped: {e}")))??;
     Ok(outcome(&state, &scan, decoded))
 }
 

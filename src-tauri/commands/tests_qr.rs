@@ -117,8 +117,12 @@ fn a_pasted_account_code_is_described_then_added_only_on_confirmation() {
 fn a_dropped_file_with_two_codes_offers_both_accounts() {
     let harness = Harness::unlocked();
     // Two codes side by side in one PNG.
-    let left = image::load_from_memory(&png_of(GITHUB_URI)).unwrap().to_luma8();
-    let right = image::load_from_memory(&png_of(PROTON_URI)).unwrap().to_luma8();
+    let left = image::load_from_memory(&png_of(GITHUB_URI))
+        .unwrap()
+        .to_luma8();
+    let right = image::load_from_memory(&png_of(PROTON_URI))
+        .unwrap()
+        .to_luma8();
     let mut both = image::GrayImage::from_pixel(
         left.width() + right.width(),
         left.height().max(right.height()),
@@ -227,7 +231,10 @@ fn an_image_without_a_code_finds_nothing_and_a_bad_image_is_refused_by_code() {
         .unwrap_err();
     assert_eq!(bad_file["code"], "unreadable_image");
     let missing = harness
-        .invoke("scan_file", json!({ "path": text.with_file_name("gone.png") }))
+        .invoke(
+            "scan_file",
+            json!({ "path": text.with_file_name("gone.png") }),
+        )
         .unwrap_err();
     assert_eq!(missing["code"], "file_unreadable");
 }
@@ -239,7 +246,10 @@ fn a_grey_camera_frame_is_decoded_and_a_short_frame_is_refused() {
         .unwrap()
         .to_luma8();
     let (w, h) = frame.dimensions();
-    let headers = [("x-frame-width", w.to_string()), ("x-frame-height", h.to_string())];
+    let headers = [
+        ("x-frame-width", w.to_string()),
+        ("x-frame-height", h.to_string()),
+    ];
     let outcome = invoke_raw(&harness, "scan_frame", frame.into_raw(), &headers).unwrap();
     assert_eq!(outcome["ready"]["accounts"][0]["issuer"], "Proton");
 
@@ -284,7 +294,11 @@ fn transfer_qr_pages_carry_ten_accounts_each_and_name_an_account_they_cannot_car
     assert_eq!(
         pages
             .iter()
-            .map(|p| (p["number"].as_u64().unwrap(), p["total"].as_u64().unwrap(), p["accounts"].as_u64().unwrap()))
+            .map(|p| (
+                p["number"].as_u64().unwrap(),
+                p["total"].as_u64().unwrap(),
+                p["accounts"].as_u64().unwrap()
+            ))
             .collect::<Vec<_>>(),
         [(1, 2, 10), (2, 2, 2)]
     );
@@ -345,16 +359,26 @@ fn a_bad_import_file_is_refused_by_name_and_the_vault_is_unchanged() {
     harness.add_github();
     let before = file_bytes(&harness.vault_path);
     let file = harness.vault_path.with_file_name("aegis.json");
-    std::fs::write(&file, r#"{"version": 1, "header": {"slots": null}, "db": 5}"#).unwrap();
+    std::fs::write(
+        &file,
+        r#"{"version": 1, "header": {"slots": null}, "db": 5}"#,
+    )
+    .unwrap();
     let error = harness
         .invoke("import_preview", json!({ "path": file, "format": "aegis" }))
         .unwrap_err();
     assert_eq!(error["code"], "malformed_file");
-    assert!(error["message"].as_str().unwrap().contains("aegis"), "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains("aegis"),
+        "{error}"
+    );
     assert_eq!(file_bytes(&harness.vault_path), before);
 
     let unknown = harness
-        .invoke("import_preview", json!({ "path": file, "format": "lastpass" }))
+        .invoke(
+            "import_preview",
+            json!({ "path": file, "format": "lastpass" }),
+        )
         .unwrap_err();
     assert_eq!(unknown["code"], "unknown_format");
     let stale = harness
@@ -392,7 +416,11 @@ fn an_encrypted_backup_opens_with_its_password_and_a_plain_export_lists_the_uris
         .filter(|n| n.contains("backup"))
         .collect();
     left.sort();
-    assert_eq!(left, ["backup.csv1"], "no temporary or previous-generation file is left");
+    assert_eq!(
+        left,
+        ["backup.csv1"],
+        "no temporary or previous-generation file is left"
+    );
 
     let missing = harness
         .invoke(

@@ -45,7 +45,9 @@ pub async fn transfer_qr<R: Runtime>(
     ids: Vec<String>,
 ) -> CommandResult<Vec<TransferPage>> {
     if ids.is_empty() {
-        return Err(CommandError::invalid("choose at least one account to export"));
+        return Err(CommandError::invalid(
+            "choose at least one account to export",
+        ));
     }
     let ids = ids
         .iter()

@@ -56,7 +56,10 @@ fn vault_with_accounts(dir: &Path, count: usize) -> (PathBuf, Vec<KeyUri>) {
     let list = dir.join("accounts.txt");
     std::fs::write(&list, uris.join("\n")).unwrap();
     assert_success(
-        &run(&vault, &["import", list.to_str().unwrap(), "--format", "otpauth"]),
+        &run(
+            &vault,
+            &["import", list.to_str().unwrap(), "--format", "otpauth"],
+        ),
         "import",
     );
     let parsed = uris.iter().map(|u| KeyUri::parse(u).unwrap()).collect();
@@ -185,7 +188,13 @@ fn google_qr_to_a_png_path_keeps_the_single_file_name() {
     let file = dir.path().join("move-to-phone.png");
     let out = run(
         &vault,
-        &["export", "--format", "google-qr", "--out", file.to_str().unwrap()],
+        &[
+            "export",
+            "--format",
+            "google-qr",
+            "--out",
+            file.to_str().unwrap(),
+        ],
     );
     assert_success(&out, "export --format google-qr --out FILE.png");
     let decoded = qr::decode_image_bytes(&std::fs::read(&file).unwrap()).unwrap();

@@ -42,7 +42,10 @@ fn main() {
         ("rqrr+pre", Chain::Rqrr),
         ("rqrr+pre→rxing", Chain::RqrrThenRxing),
         ("rxing", Chain::Rxing),
-        ("fast→rqrr+pre→rxing (default)", Chain::FastThenRqrrThenRxing),
+        (
+            "fast→rqrr+pre→rxing (default)",
+            Chain::FastThenRqrrThenRxing,
+        ),
     ];
     // results[chain][category] = (read, total, times in ms)
     let mut results: Vec<BTreeMap<&str, (usize, usize, Vec<f64>)>> =

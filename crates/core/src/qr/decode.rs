@@ -190,7 +190,10 @@ pub fn decode_texts(image: &GrayImage, chain: Chain) -> Vec<(Zeroizing<String>, 
     if chain == Chain::FastThenRqrrThenRxing {
         let found = fast_pass(image);
         if !found.is_empty() {
-            return found.into_iter().map(|text| (text, Engine::Rxing)).collect();
+            return found
+                .into_iter()
+                .map(|text| (text, Engine::Rxing))
+                .collect();
         }
     }
     if chain != Chain::Rxing {
@@ -266,7 +269,13 @@ const PASSES: [Pass; 5] = [
     |level| rqrr_grey(level, true),
     |level| rqrr_bits(&local_threshold(&stretched(level), BLOCK), level, false),
     |level| rqrr_bits(&local_threshold(&stretched(level), BLOCK), level, true),
-    |level| rqrr_bits(&local_threshold(&stretched(level), SMALL_BLOCK), level, false),
+    |level| {
+        rqrr_bits(
+            &local_threshold(&stretched(level), SMALL_BLOCK),
+            level,
+            false,
+        )
+    },
 ];
 
 /// The most codes looked for in one image (each round masks what was read and looks again).
@@ -475,7 +484,8 @@ fn fast_pass(image: &GrayImage) -> Vec<Zeroizing<String>> {
         };
         let mut bitmap = BinaryBitmap::new(HybridBinarizer::new(source));
         let mut texts = Vec::new();
-        if let Ok(results) = QRCodeMultiReader::new().decode_multiple_with_hints(&mut bitmap, &hints)
+        if let Ok(results) =
+            QRCodeMultiReader::new().decode_multiple_with_hints(&mut bitmap, &hints)
         {
             for result in results {
                 push_unique(&mut texts, Zeroizing::new(result.getText().to_owned()));
