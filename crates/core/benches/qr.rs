@@ -44,6 +44,10 @@ fn main() {
         ("rqrr+pre", Chain::Rqrr),
         ("rqrr+pre→rxing", Chain::RqrrThenRxing),
         ("rxing", Chain::Rxing),
+        (
+            "fast→rqrr+pre→rxing (default)",
+            Chain::FastThenRqrrThenRxing,
+        ),
     ];
     // results[chain][category]
     let mut results: Vec<BTreeMap<&str, Tally>> = vec![BTreeMap::new(); chains.len()];
