@@ -2,8 +2,8 @@
 
 pub mod accounts;
 pub mod bench;
-pub mod push;
 pub mod files;
+pub mod push;
 pub mod scan;
 pub mod settings;
 pub mod transfer;
