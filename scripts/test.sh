@@ -57,8 +57,8 @@ step() {
 
 suite_lint() {
   step fmt cargo fmt --all --check
+  suite_clippy
 }
-# Not in the default run yet: the app, QR and push crates still have clippy findings to clear.
 suite_clippy() {
   step clippy cargo clippy --workspace --all-targets --locked --features custom-protocol -- -D warnings
 }
@@ -76,6 +76,8 @@ suite_e2e() {
   step app-build cargo build --locked --features custom-protocol --bin countersign-app
   step cli-build cargo build --locked -p countersign-cli
   step e2e env E2E_SCREENSHOTS="$out/screenshots" scripts/with-keyring.sh node tests/e2e/run.mjs
+  step server-build cargo build --locked -p countersign-server
+  step e2e-push env E2E_SCREENSHOTS="$out/screenshots" scripts/with-keyring.sh node tests/e2e/push.mjs
   step screen-scan tests/screen-scan/run.sh "$CARGO_TARGET_DIR/debug/countersign"
 }
 suite_server() {

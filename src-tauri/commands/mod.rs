@@ -2,7 +2,11 @@
 
 pub mod accounts;
 pub mod bench;
+pub mod push;
+pub mod files;
+pub mod scan;
 pub mod settings;
+pub mod transfer;
 pub mod vault;
 
 /// Unix seconds now.
@@ -13,5 +17,7 @@ pub(crate) fn unix_now() -> u64 {
         .unwrap_or(0)
 }
 
+#[cfg(test)]
+mod push_tests;
 #[cfg(test)]
 mod tests;

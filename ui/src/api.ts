@@ -1,6 +1,9 @@
 // The one module that talks to the Tauri shell. Components import from here and never call
 // `invoke` themselves, so every command name and payload shape lives in one typed place.
 import { invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
+import { getCurrentWebview } from "@tauri-apps/api/webview";
+import { open as openDialog, save as saveDialog } from "@tauri-apps/plugin-dialog";
 
 /** How a code is generated. */
 export type OtpKind = "totp" | "hotp" | "steam";
@@ -98,6 +101,90 @@ export interface CommandError {
   field?: string;
 }
 
+/** What the confirm screen shows before this device is activated for push sign-in. */
+export interface ActivationSummary {
+  server: string;
+  user: string;
+  issuer: string;
+  /** The server's challenge-signing key fingerprint, colon hex: compare it with what the administrator shows. */
+  keyFingerprint: string;
+  /** The pinned certificate fingerprint of a self-signed server. */
+  tlsFingerprint: string | null;
+  /** Unix seconds after which the activation code is refused. */
+  expires: number;
+}
+
+/** A push account's connection. */
+export type PushState =
+  | { state: "connecting" }
+  | { state: "connected"; sinceMs: number }
+  | { state: "reconnecting"; attempt: number; retryAtMs: number; code: string; message: string }
+  | { state: "not_activated"; message: string }
+  | { state: "damaged"; message: string }
+  | { state: "stopped" };
+
+/** A push account (an activation of this device with a server). */
+export interface PushAccount {
+  deviceId: string;
+  label: string;
+  server: string;
+  user: string;
+  issuer: string;
+  position: number;
+  state: PushState;
+  /** Server clock minus local clock, once measured. */
+  clockOffsetMs: number | null;
+  /** The local clock is off enough that TOTP codes may be refused. */
+  clockWarning: boolean;
+}
+
+/** A sign-in request waiting for an answer. */
+export interface PushChallenge {
+  id: string;
+  deviceId: string;
+  accountLabel: string;
+  app: string;
+  user: string;
+  issuer: string;
+  clientIp: string | null;
+  location: string | null;
+  /** Unix seconds (server clock). */
+  created: number;
+  /** Number matching: the sign-in page shows one of these. Empty: approve or deny only. */
+  options: number[];
+  /** Local Unix ms when it can no longer be answered (corrected for the server's clock). */
+  expiresAtMs: number;
+  receivedMs: number;
+}
+
+/** How a request ended. */
+export type PushOutcome = "approved" | "denied" | "fraud" | "expired" | "replaced" | "answered" | "pending";
+
+/** An answered or expired request. */
+export interface PushHistoryEntry {
+  challenge: PushChallenge;
+  outcome: PushOutcome;
+  atMs: number;
+}
+
+/** Everything the push part of the window shows. */
+export interface PushSnapshot {
+  accounts: PushAccount[];
+  pending: PushChallenge[];
+  history: PushHistoryEntry[];
+}
+
+/** What the user answers. */
+export type PushDecision = "approve" | "deny" | "report_fraud";
+
+/** How a removal ended. */
+export interface PushRemoval {
+  label: string;
+  /** The server could not be told yet; the app retries later. */
+  deferred: boolean;
+  message: string | null;
+}
+
 /** Whether an unknown rejection value has the `{code, message}` shape. */
 export function isCommandError(value: unknown): value is CommandError {
   return (
@@ -115,12 +202,93 @@ export function toCommandError(value: unknown): CommandError {
   return { code: "internal", message: String(value) };
 }
 
+/** What one QR code held: `invalid` looked like an account or activation but does not parse. */
+export type FoundKind = "account" | "transfer" | "activation" | "other" | "invalid";
+
+/** One QR code read by a scan, described for people (never with its secret). */
+export interface FoundCode {
+  kind: FoundKind;
+  message: string;
+  /** For `activation`: the countersign://activate URI to hand to the push activation. */
+  activationUri?: string;
+}
+
+/** An account a scan found, before it is added. */
+export interface ScannedAccount extends Account {
+  /** The vault already has an account with the same secret, issuer and name. */
+  duplicate: boolean;
+}
+
+/** What a scan found; `ready` holds the accounts to confirm, added with `addScanned(token)`. */
+export interface ScanOutcome {
+  codes: FoundCode[];
+  ready: { token: string; accounts: ScannedAccount[] } | null;
+}
+
+/** What adding scanned or imported accounts did. */
+export interface AddedAccounts {
+  added: Account[];
+  skippedDuplicates: number;
+}
+
+/** One page of a Google Authenticator transfer export ("1 of N"). */
+export interface TransferPage {
+  number: number;
+  total: number;
+  accounts: number;
+  svg: string;
+}
+
+/** One importable entry of a file. */
+export interface ImportEntry {
+  index: number;
+  source: string;
+  issuer: string;
+  name: string;
+  kind: OtpKind;
+  digits: number;
+  group: string | null;
+  duplicate: boolean;
+}
+
+/** What an import file would add (nothing is stored until `importApply`). */
+export interface ImportPreview {
+  token: string;
+  format: string;
+  entries: ImportEntry[];
+  errors: Array<{ source: string; reason: string }>;
+  duplicates: number;
+}
+
+/** The file exports: an encrypted Countersign backup, an encrypted Aegis vault, or plaintext URIs. */
+export type ExportFormat = "countersign" | "aegis" | "otpauth";
+
+/** Whether the app runs on a phone (where the platform's barcode scanner replaces the webview camera). */
+export const isMobile = () => /Android|iPhone|iPad/i.test(navigator.userAgent);
+
+/** Image files the scanner reads. */
+export const IMAGE_EXTENSIONS = ["png", "jpg", "jpeg", "gif", "bmp", "webp"];
+
 async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
   try {
     return await invoke<T>(cmd, args);
   } catch (e) {
     throw toCommandError(e);
   }
+}
+
+async function callRaw<T>(cmd: string, bytes: Uint8Array, headers: Record<string, string> = {}): Promise<T> {
+  try {
+    return await invoke<T>(cmd, bytes, { headers });
+  } catch (e) {
+    throw toCommandError(e);
+  }
+}
+
+/** A path the user chose in the system's open dialog, or null when cancelled. */
+async function pickFile(title: string, filters: Array<{ name: string; extensions: string[] }>): Promise<string | null> {
+  const chosen = await openDialog({ title, multiple: false, directory: false, filters });
+  return typeof chosen === "string" ? chosen : null;
 }
 
 export const api = {
@@ -145,8 +313,76 @@ export const api = {
   settings: () => call<Settings>("settings"),
   saveSettings: (settings: Settings) => call<Settings>("save_settings", { settings }),
 
+  /** Reads the QR codes in an image file (from the open dialog or a drop). */
+  scanFile: (path: string) => call<ScanOutcome>("scan_file", { path }),
+  /** Reads the QR codes in an image's bytes (a pasted image). */
+  scanImage: (bytes: Uint8Array) => callRaw<ScanOutcome>("scan_image", bytes),
+  /** Reads the QR codes in a grey camera frame (`width × height` bytes). */
+  scanFrame: (luma: Uint8Array, width: number, height: number) =>
+    callRaw<ScanOutcome>("scan_frame", luma, { "x-frame-width": String(width), "x-frame-height": String(height) }),
+  /** Captures every monitor and reads the QR codes on them (nothing is written to disk). */
+  scanScreen: () => call<ScanOutcome>("scan_screen"),
+  /** Classifies a text another scanner read (the phone's barcode scanner). */
+  scanText: (text: string) => call<ScanOutcome>("scan_text", { text }),
+  /** On phones: the platform's barcode scanner (tauri-plugin-barcode-scanner), its text classified. */
+  scanWithPhoneCamera: async () => {
+    const scanned = await call<{ content: string }>("plugin:barcode-scanner|scan", { formats: ["QR_CODE"], windowed: false });
+    return call<ScanOutcome>("scan_text", { text: scanned.content });
+  },
+  /** Adds the accounts a scan found, in one save. */
+  addScanned: (token: string, keepDuplicates: boolean) => call<AddedAccounts>("add_scanned", { token, keepDuplicates }),
+  /** One account as an otpauth:// QR code (SVG); reveals the secret. */
+  accountQr: (id: string) => call<string>("account_qr", { id }),
+  /** Accounts as Google Authenticator transfer QR codes (SVG pages); reveals the secrets. */
+  transferQr: (ids: string[]) => call<TransferPage[]>("transfer_qr", { ids }),
+  importFormats: () => call<string[]>("import_formats"),
+  /** Reads an import file and lists what it would add; nothing is stored. */
+  importPreview: (path: string, options: { format?: string; password?: string; key?: string } = {}) =>
+    call<ImportPreview>("import_preview", {
+      path,
+      format: options.format ?? null,
+      password: options.password ?? null,
+      key: options.key ?? null,
+    }),
+  /** Adds the previewed entries (all, or `only` these indexes) in one save. */
+  importApply: (token: string, keepDuplicates: boolean, only: number[] | null = null) =>
+    call<AddedAccounts>("import_apply", { token, keepDuplicates, only }),
+  /** Writes every account to `path`; resolves to how many were written. */
+  exportFile: (path: string, format: ExportFormat, password: string | null) =>
+    call<number>("export_file", { path, format, password }),
+
+  /** The system open dialog for an image to scan. */
+  pickImage: () => pickFile("Choose an image with a QR code", [{ name: "Images", extensions: IMAGE_EXTENSIONS }]),
+  /** The system open dialog for a file to import. */
+  pickImportFile: () => pickFile("Choose a file to import", []),
+  /** The system save dialog; resolves to the chosen path or null. */
+  pickSavePath: async (defaultPath: string, extensions: string[]) =>
+    (await saveDialog({ title: "Save the export", defaultPath, filters: [{ name: "Export", extensions }] })) ?? null,
+  /** Calls `onPaths` with the files dropped on the window; resolves to the unsubscribe function. */
+  onFilesDropped: async (onPaths: (paths: string[]) => void) =>
+    getCurrentWebview().onDragDropEvent((event) => {
+      if (event.payload.type === "drop") onPaths(event.payload.paths);
+    }),
+
   /** Tells the shell the first code is on screen (for the start-up benchmark). */
   markFirstCode: () => call<void>("mark_first_code"),
+
+  /** Reads a countersign://activate link for the confirm screen (nothing is sent or stored). */
+  pushParseActivation: (uri: string) => call<ActivationSummary>("push_parse_activation", { uri }),
+  /** Activates this device; with `replace` (a device id) the new account takes that one's name and place. */
+  pushActivate: (uri: string, replace: string | null = null) => call<PushAccount>("push_activate", { uri, replace }),
+  /** The push accounts, pending requests and history; starts listening the first time. */
+  pushAccounts: () => call<PushSnapshot>("push_accounts"),
+  pushAnswer: (id: string, decision: PushDecision, number: number | null) =>
+    call<PushHistoryEntry>("push_answer", { id, decision, number }),
+  pushRemove: (deviceId: string) => call<PushRemoval>("push_remove", { deviceId }),
+
+  /** Calls `handler` with every new snapshot the shell sends; resolves to the unsubscribe function. */
+  onPushSnapshot: (handler: (snapshot: PushSnapshot) => void) =>
+    listen<PushSnapshot>("push:snapshot", (event) => handler(event.payload)),
+  /** Calls `handler` when a new sign-in request arrives. */
+  onPushChallenge: (handler: (challenge: PushChallenge) => void) =>
+    listen<PushChallenge>("push:challenge", (event) => handler(event.payload)),
 };
 
 export type Api = typeof api;

@@ -1,9 +1,11 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, type Account, type Algorithm, type NewAccount, type OtpKind, toCommandError } from "../api";
+import { api, type Account, type AddedAccounts, type Algorithm, type NewAccount, type OtpKind, toCommandError } from "../api";
+import { isActivationUri } from "../push";
 import { describedBy, Field } from "./Field";
 import { Modal } from "./Modal";
+import { type ScanInput, ScanPanel } from "./ScanPanel";
 
-type Mode = "uri" | "manual";
+type Mode = "scan" | "uri" | "manual";
 
 const EMPTY: NewAccount = {
   issuer: "",
@@ -20,12 +22,52 @@ const EMPTY: NewAccount = {
 /** How long typing pauses before the form is checked by the core's parser. */
 export const VALIDATE_DELAY_MS = 150;
 
-/** Add an account by pasting an otpauth:// URI, or by filling in its fields. */
-export function AddAccountDialog(props: { groups: string[]; onAdded: (account: Account) => void; onClose: () => void }) {
-  const [mode, setMode] = useState<Mode>("uri");
+/**
+ * Add an account by scanning a QR code (image file, pasted or dropped image, screen, camera), by
+ * pasting an otpauth:// URI, or by filling in its fields. `scan` opens the scan tab on an input.
+ * A pasted countersign://activate link goes to `onActivationUri` (push sign-in) instead.
+ */
+export function AddAccountDialog(props: {
+  groups: string[];
+  onAdded: (account: Account) => void;
+  onClose: () => void;
+  onActivationUri?: (uri: string) => void;
+  scan?: ScanInput | undefined;
+  onScanned?: (added: AddedAccounts) => void;
+}) {
+  const [mode, setMode] = useState<Mode>(props.scan ? "scan" : "uri");
+  const [scanInput, setScanInput] = useState<ScanInput | undefined>(props.scan);
+
+  // An image pasted anywhere in the dialog is scanned.
+  useEffect(() => {
+    const onPaste = (event: ClipboardEvent) => {
+      const file = pastedImage(event);
+      if (!file) return;
+      event.preventDefault();
+      void file.arrayBuffer().then((buffer) => {
+        setScanInput({ kind: "bytes", bytes: new Uint8Array(buffer), what: "the pasted image" });
+        setMode("scan");
+      });
+    };
+    window.addEventListener("paste", onPaste);
+    return () => window.removeEventListener("paste", onPaste);
+  }, []);
+
   return (
     <Modal title="Add account" onClose={props.onClose} testId="add-dialog">
       <div class="tabs" role="tablist" aria-label="How to add">
+        <button
+          type="button"
+          role="tab"
+          id="tab-scan"
+          aria-selected={mode === "scan"}
+          aria-controls="panel-add"
+          class="tab"
+          onClick={() => setMode("scan")}
+          data-testid="tab-scan"
+        >
+          Scan QR code
+        </button>
         <button
           type="button"
           role="tab"
@@ -49,9 +91,18 @@ export function AddAccountDialog(props: { groups: string[]; onAdded: (account: A
           Enter manually
         </button>
       </div>
-      <div id="panel-add" role="tabpanel" aria-labelledby={mode === "uri" ? "tab-uri" : "tab-manual"}>
-        {mode === "uri" ? (
-          <UriForm onAdded={props.onAdded} onClose={props.onClose} />
+      <div id="panel-add" role="tabpanel" aria-labelledby={`tab-${mode}`}>
+        {mode === "scan" ? (
+          <ScanPanel
+            input={scanInput}
+            onClose={props.onClose}
+            onAdded={(added) => {
+              if (props.onScanned) props.onScanned(added);
+              else added.added.forEach(props.onAdded);
+            }}
+          />
+        ) : mode === "uri" ? (
+          <UriForm onAdded={props.onAdded} onClose={props.onClose} onActivationUri={props.onActivationUri} />
         ) : (
           <ManualForm groups={props.groups} onAdded={props.onAdded} onClose={props.onClose} />
         )}
@@ -60,7 +111,19 @@ export function AddAccountDialog(props: { groups: string[]; onAdded: (account: A
   );
 }
 
-function UriForm(props: { onAdded: (account: Account) => void; onClose: () => void }) {
+/** The first image in a paste, if any. */
+export function pastedImage(event: ClipboardEvent): File | null {
+  for (const item of Array.from(event.clipboardData?.items ?? [])) {
+    if (item.kind === "file" && item.type.startsWith("image/")) return item.getAsFile();
+  }
+  return null;
+}
+
+function UriForm(props: {
+  onAdded: (account: Account) => void;
+  onClose: () => void;
+  onActivationUri?: ((uri: string) => void) | undefined;
+}) {
   const [uri, setUri] = useState("");
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
@@ -69,6 +132,10 @@ function UriForm(props: { onAdded: (account: Account) => void; onClose: () => vo
     event.preventDefault();
     if (!uri.trim()) {
       setError("Paste the otpauth:// link the site showed as a QR code.");
+      return;
+    }
+    if (props.onActivationUri && isActivationUri(uri)) {
+      props.onActivationUri(uri.trim());
       return;
     }
     setBusy(true);
@@ -81,7 +148,7 @@ function UriForm(props: { onAdded: (account: Account) => void; onClose: () => vo
     }
   };
 
-  const hint = "Starts with otpauth://totp/ or otpauth://hotp/";
+  const hint = "Starts with otpauth://totp/ or otpauth://hotp/ (a countersign://activate link sets up push sign-in)";
   return (
     <form onSubmit={submit} noValidate>
       <Field id="uri" label="Link (otpauth:// URI)" error={error} hint={hint}>
