@@ -12,6 +12,7 @@
 #   push    delivery latency and time to resume after a cut, core listener vs the real server
 #   app     start to first code, memory with 500 accounts, 10,000-account list (tauri-driver)
 #   server  10,000 idle long-polls, delivery under load, verifications (countersign-load)
+#   server-postgres  the same on two nodes sharing a throwaway PostgreSQL, with its load
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
@@ -60,9 +61,14 @@ bench_server() {
   cargo build --locked --release -p countersign-server --bins &&
     "$release/countersign-load" --server "$release/countersign-server"
 }
+bench_server-postgres() {
+  cargo build --locked --release -p countersign-server --bins &&
+    scripts/pg.sh run sh -c '"$0" --server "$1" --postgres "$COUNTERSIGN_TEST_POSTGRES_URL" --nodes 2' \
+      "$release/countersign-load" "$release/countersign-server"
+}
 
 groups=("$@")
-((${#groups[@]})) || groups=(codes vault qr push app server)
+((${#groups[@]})) || groups=(codes vault qr push app server server-postgres)
 status=0
 for g in "${groups[@]}"; do
   echo

@@ -85,9 +85,12 @@ suite_server() {
   step schemathesis crates/server/tests/schemathesis.sh "$CARGO_TARGET_DIR/debug/countersign-server"
 }
 # The server's tests on a real PostgreSQL (a throwaway cluster from scripts/pg.sh): the two-node
-# tests and the behaviour tests that run on both databases.
+# tests and the behaviour tests that run on both databases, then schemathesis on PostgreSQL.
 suite_postgres() {
   step postgres-tests scripts/pg.sh run cargo test --locked -p countersign-server --no-fail-fast
+  step schemathesis-postgres scripts/pg.sh run sh -c \
+    'COUNTERSIGN_DATABASE_URL="$COUNTERSIGN_TEST_POSTGRES_URL" exec crates/server/tests/schemathesis.sh "$0"' \
+    "$CARGO_TARGET_DIR/debug/countersign-server"
 }
 
 suites=("$@")
