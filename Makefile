@@ -31,7 +31,7 @@ server:
 	$(CARGO) build --release -p countersign-server
 
 lint:
-	scripts/test.sh lint clippy
+	scripts/test.sh lint
 
 # Runs every fuzz target for FUZZ_SECONDS each (libFuzzer via cargo-fuzz on the stable toolchain).
 FUZZ_SECONDS ?= 60

@@ -5,6 +5,7 @@
 //! never cross at all (the UI gets codes, not keys).
 #![forbid(unsafe_code)]
 
+mod camera;
 pub mod clipboard;
 pub mod commands;
 pub mod error;
@@ -27,6 +28,10 @@ use crate::state::AppState;
 
 /// Registers every command on `builder`; shared by [`run`] and the `tauri::test` tests.
 pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    // State the QR, import and export commands keep between calls.
+    let builder = builder
+        .manage(commands::scan::ScanState::default())
+        .manage(commands::files::ImportState::default());
     builder.invoke_handler(tauri::generate_handler![
         commands::vault::vault_state,
         commands::vault::unlock,
@@ -50,6 +55,18 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
         commands::push::push_accounts,
         commands::push::push_answer,
         commands::push::push_remove,
+        commands::scan::scan_file,
+        commands::scan::scan_image,
+        commands::scan::scan_frame,
+        commands::scan::scan_screen,
+        commands::scan::scan_text,
+        commands::scan::add_scanned,
+        commands::transfer::account_qr,
+        commands::transfer::transfer_qr,
+        commands::files::import_formats,
+        commands::files::import_preview,
+        commands::files::import_apply,
+        commands::files::export_file,
     ])
 }
 
@@ -58,9 +75,12 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
 pub fn run() {
     let builder = tauri::Builder::default()
         .plugin(tauri_plugin_clipboard_manager::init())
-        .plugin(tauri_plugin_notification::init());
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_dialog::init());
     #[cfg(desktop)]
     let builder = builder.on_window_event(tray::on_window_event);
+    #[cfg(mobile)]
+    let builder = builder.plugin(tauri_plugin_barcode_scanner::init());
     let result = with_commands(builder)
         .setup(|app| {
             let handle = app.handle().clone();
@@ -80,6 +100,7 @@ pub fn run() {
                     .notification()
                     .on_action(move |_| tray::show_window(&shown));
             }
+            camera::enable(app);
             // Open the vault (keystore, file, decryption) while the webview loads; the UI's
             // first `vault_state` waits for this instead of starting the work itself. Push
             // listeners start as soon as it is open, so requests arrive even before the UI asks.

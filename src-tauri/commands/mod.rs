@@ -3,7 +3,10 @@
 pub mod accounts;
 pub mod bench;
 pub mod push;
+pub mod files;
+pub mod scan;
 pub mod settings;
+pub mod transfer;
 pub mod vault;
 
 /// Unix seconds now.

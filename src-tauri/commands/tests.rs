@@ -437,3 +437,7 @@ fn settings_are_saved_and_out_of_range_values_refused() {
         .unwrap_err();
     assert_eq!(error["field"], json!("lockAfterMinutes"));
 }
+
+// The QR, import and export commands (helper "qr-app").
+#[path = "tests_qr.rs"]
+mod qr;

@@ -16,8 +16,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Driver, ensureDisplay, onExit } from "./harness.mjs";
-import { Key } from "./webdriver.mjs";
+import { Driver, ensureDisplay, onExit, spawnTracked } from "./harness.mjs";
+import { Key, sleep } from "./webdriver.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const target = process.env.CARGO_TARGET_DIR ?? join(root, "target");
@@ -89,6 +89,52 @@ function assertEqual(actual, expected, what) {
 function assert(condition, what) {
   if (!condition) throw new Error(what);
 }
+
+/** A QR code of `text` made by another encoder (libqrencode), as a PNG file in the work folder. */
+function qrPng(text, name, scale = 6) {
+  const path = join(work, name);
+  try {
+    execFileSync("qrencode", ["-s", String(scale), "-m", "4", "-o", path, text]);
+  } catch (e) {
+    throw new Pending(`qrencode is missing (apt-get install qrencode): ${e.message}`);
+  }
+  return path;
+}
+
+/**
+ * What the window manager does when a file is dropped on the window: Tauri's drag-drop event for
+ * the webview, with the dropped paths. WebDriver cannot drag from the desktop, so the event is
+ * emitted through the app's own event IPC; the UI's drop handler takes it from there.
+ */
+async function dropFiles(s, paths) {
+  await s.invoke("plugin:event|emit", { event: "tauri://drag-drop", payload: { paths, position: { x: 120, y: 200 } } });
+}
+
+/** The QR codes `countersign scan --json` reads in a screenshot of the app (once it is painted). */
+async function scanScreenshot(s, name) {
+  const file = join(work, name);
+  return s.until(`a QR code in a screenshot (${name})`, async () => {
+    writeFileSync(file, await s.screenshot());
+    try {
+      const out = JSON.parse(cli("scan", file, "--json"));
+      const codes = out.sources.flatMap((source) => source.codes);
+      return codes.length ? codes : undefined;
+    } catch (e) {
+      if (e instanceof Pending) throw e;
+      return undefined; // exit 3: nothing read yet
+    }
+  });
+}
+
+async function closeDialogs(s) {
+  for (let i = 0; i < 3 && (await s.findAll("[role=dialog]")).length > 0; i++) {
+    await s.keys(Key.Escape);
+    await sleep(200);
+  }
+}
+
+const DROPPED = "otpauth://totp/Dropbox:carol%40example.com?secret=MFRGGZDFMZTWQ2LKMFRGGZDF&issuer=Dropbox";
+const ON_SCREEN = "otpauth://totp/ScreenCo:dave?secret=ONSWG4TFOQYTEMZUONSWG4TF&issuer=ScreenCo";
 
 // --- the tests --------------------------------------------------------------------------------
 let driver;
@@ -207,6 +253,117 @@ const tests = [
     await (await session.find("#lock-password")).type(PASSWORD);
     await session.keys(Key.Enter);
     await findRow(session, "alice-renamed");
+  }],
+
+  ["an image dropped on the window is scanned and adds the account once confirmed", async () => {
+    const png = qrPng(DROPPED, "dropped.png");
+    const before = (await rows(session)).length;
+    await dropFiles(session, [png]);
+    const result = await session.waitFor("[data-testid=scan-result]", { timeout: 20_000 });
+    assert((await result.text()).includes("TOTP account Dropbox (carol@example.com)"), `the scan says what it found: ${await result.text()}`);
+    assertEqual((await rows(session)).length, before, "nothing is added before the user confirms");
+    await (await session.find("[data-testid=scan-add]")).click();
+    await findRow(session, "Dropbox");
+    const listed = JSON.parse(cli("list", "--json"));
+    assert(JSON.stringify(listed).includes("carol@example.com"), "the CLI sees the dropped account in the vault");
+  }],
+
+  ["a token file dropped on the window is previewed, and a broken one refused with the vault unchanged", async () => {
+    const broken = join(work, "aegis-export.json");
+    writeFileSync(broken, '{"version": 1, "header": {"slots": null, "params": null}, "db": 7}');
+    const before = readFileSync(vaultPath);
+    await dropFiles(session, [broken]);
+    const error = await session.waitFor("[data-testid=import-error]", { timeout: 20_000 });
+    assert((await error.text()).includes("not a valid aegis file"), `the error names the format and the fault: ${await error.text()}`);
+    assert(Buffer.compare(before, readFileSync(vaultPath)) === 0, "the vault file is unchanged");
+    await closeDialogs(session);
+
+    const list = join(work, "tokens.txt");
+    writeFileSync(
+      list,
+      [
+        "otpauth://totp/Fastmail:erin?secret=KRSXG5CTMVRXEZLUKRSXG5CT&issuer=Fastmail",
+        "otpauth://hotp/Gitea:frank?secret=GEZDGNBVGY3TQOJQGEZDGNBV&issuer=Gitea&counter=3",
+        DROPPED,
+        "",
+      ].join("\n"),
+    );
+    await dropFiles(session, [list]);
+    const summary = await session.waitFor("[data-testid=import-summary]", { timeout: 20_000 });
+    assertEqual(await summary.text(), "3 accounts in this file (otpauth:// links, one per line), 1 already in the vault.", "the preview");
+    assertEqual(await (await session.find("[data-testid=import-apply]")).text(), "Import 2 accounts", "duplicates are left out");
+    await (await session.find("[data-testid=import-apply]")).click();
+    await findRow(session, "Fastmail");
+    await findRow(session, "Gitea");
+    assertEqual((await rows(session)).filter((r) => r.issuer.includes("Dropbox")).length, 1, "the duplicate was not added twice");
+  }],
+
+  ["scan the screen finds a QR code shown in another window", async () => {
+    const png = qrPng(ON_SCREEN, "on-screen.png", 4);
+    const viewer = spawnTracked("display", ["-title", "countersign-e2e-qr", "-geometry", "+860+40", png], { stdio: "ignore" });
+    try {
+      await session.until("the QR window", () => {
+        try {
+          execFileSync("xwininfo", ["-name", "countersign-e2e-qr"], { stdio: "ignore" });
+          return true;
+        } catch {
+          return false;
+        }
+      });
+      await sleep(500);
+      await (await session.find("[data-testid=open-add]")).click();
+      await (await session.waitFor("[data-testid=tab-scan]")).click();
+      await (await session.waitFor("[data-testid=scan-screen]")).click();
+      const result = await session.waitFor("[data-testid=scan-result], [data-testid=scan-nothing], [data-testid=scan-error]", { timeout: 30_000 });
+      assert((await result.text()).includes("TOTP account ScreenCo (dave)"), `the screen scan found the code: ${await result.text()}`);
+      await (await session.find("[data-testid=scan-add]")).click();
+      await findRow(session, "ScreenCo");
+    } finally {
+      viewer.kill("SIGTERM");
+    }
+  }],
+
+  ["the camera button says plainly that there is no camera", async () => {
+    const media = await session.execute("return typeof navigator.mediaDevices?.getUserMedia");
+    assertEqual(media, "function", "media streams are enabled in the webview (getUserMedia exists)");
+    await (await session.find("[data-testid=open-add]")).click();
+    await (await session.waitFor("[data-testid=tab-scan]")).click();
+    await (await session.waitFor("[data-testid=scan-camera]")).click();
+    const error = await session.waitFor("[data-testid=scan-error]", { timeout: 20_000 });
+    assert((await error.text()).startsWith("No camera was found."), `the message: ${await error.text()}`);
+    await sleep(300);
+    writeFileSync(join(failureDir, "..", "no-camera.png"), await session.screenshot());
+    await closeDialogs(session);
+  }],
+
+  ["show QR reveals the account only after a confirmation, and the code decodes back to it", async () => {
+    const github = await findRow(session, "alice-renamed");
+    await (await session.find("[data-testid=open-settings]")).click();
+    await (await session.waitFor("[data-testid=open-export]")).click();
+    await (await session.waitFor("[data-testid=export-tab-qr]")).click();
+    await (await session.waitFor(`[data-testid="show-qr-${github.id}"]`)).click();
+    const warning = await session.waitFor("[data-testid=reveal-confirm]");
+    assert((await warning.text()).includes("shows the secret key"), "the confirmation says what showing reveals");
+    assertEqual((await session.findAll("[data-testid=account-qr]")).length, 0, "no code before the confirmation");
+    await (await session.find("[data-testid=reveal-confirm-show]")).click();
+    await session.waitFor("[data-testid=account-qr]", { predicate: async (e) => (await e.property("naturalWidth")) > 0 });
+    const codes = await scanScreenshot(session, "account-qr.png");
+    const stored = cli("show", "alice-renamed", "--reveal").trim();
+    assertEqual(codes.map((c) => c.text), [stored], "the QR code on screen holds the stored account's URI");
+
+    await (await session.find(".qr-view .button")).click(); // Hide
+    await (await session.waitFor("[data-testid=show-transfer]")).click();
+    await (await session.waitFor("[data-testid=reveal-confirm-show]")).click();
+    const page = await session.waitFor("[data-testid=transfer-page]");
+    assert((await page.text()).startsWith("1 of 1"), `one transfer page: ${await page.text()}`);
+    await session.waitFor("[data-testid=transfer-qr]", { predicate: async (e) => (await e.property("naturalWidth")) > 0 });
+    const transfer = await scanScreenshot(session, "transfer-qr.png");
+    assertEqual(transfer.map((c) => c.kind), ["transfer"], "the page holds a Google Authenticator transfer code");
+    const listed = JSON.parse(cli("list", "--json"));
+    const count = (Array.isArray(listed) ? listed : listed.accounts).filter((a) => a.kind !== "steam").length;
+    assert(transfer[0].description.includes(`with ${count} accounts`), `the code carries every account: ${transfer[0].description}`);
+    await closeDialogs(session);
+    await (await session.waitFor("[data-testid=settings-back]")).click();
   }],
 
   ["screenshots of the list, add and settings screens, light and dark", async () => {

@@ -2,18 +2,20 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks"
 import { api, type Account, type CodeWindow, type Settings, type SortOrder, toCommandError, type VaultState } from "./api";
 import { filterAccounts, groupsOf, moveId, sortAccounts } from "./format";
 import { AccountList, focusActiveRow } from "./components/AccountList";
-import { AddAccountDialog } from "./components/AddAccountDialog";
+import { AddAccountDialog, pastedImage } from "./components/AddAccountDialog";
 import { EditAccountDialog } from "./components/EditAccountDialog";
 import { EmptyState, NoMatches } from "./components/EmptyState";
+import { ImportDialog } from "./components/ImportDialog";
 import { LockScreen } from "./components/LockScreen";
 import { RemoveAccountDialog } from "./components/RemoveAccountDialog";
+import { isImagePath, type ScanInput } from "./components/ScanPanel";
 import { SettingsPanel } from "./components/SettingsPanel";
 import { GroupFilter, Toolbar } from "./components/Toolbar";
 import { PushSection } from "./components/PushAccounts";
 import { usePush } from "./push";
 
 type Screen = "loading" | "locked" | "accounts" | "settings" | "failed";
-type Dialog = { kind: "add" } | { kind: "edit"; account: Account } | { kind: "remove"; account: Account } | null;
+type Dialog = { kind: "add"; scan?: ScanInput } | { kind: "import"; path: string } | { kind: "edit"; account: Account } | { kind: "remove"; account: Account } | null;
 
 const DEFAULT_SETTINGS: Settings = { lockAfterMinutes: 5, clipboardClearSeconds: 30, showNextCode: true, sortOrder: "custom" };
 /** How long a toast stays on screen. */
@@ -82,6 +84,38 @@ export function App() {
   }, [notify]);
 
   useIdleLock(screen !== "locked" && vault.hasPassword ? settings.lockAfterMinutes : 0, lock);
+
+  // An image dropped on the window, or pasted on the account list, is scanned for QR codes.
+  useEffect(() => {
+    if (screen !== "accounts") return;
+    let unlisten: (() => void) | undefined;
+    let gone = false;
+    api
+      .onFilesDropped((paths) => {
+        // An image is scanned for QR codes; any other file is offered for import.
+        const path = paths[0];
+        if (path) setDialog(isImagePath(path) ? { kind: "add", scan: { kind: "file", path } } : { kind: "import", path });
+      })
+      .then((stop) => (gone ? stop() : (unlisten = stop)))
+      .catch(() => undefined);
+    return () => {
+      gone = true;
+      unlisten?.();
+    };
+  }, [screen]);
+  useEffect(() => {
+    if (screen !== "accounts" || dialog) return;
+    const onPaste = (event: ClipboardEvent) => {
+      const file = pastedImage(event);
+      if (!file) return;
+      event.preventDefault();
+      void file.arrayBuffer().then((buffer) =>
+        setDialog({ kind: "add", scan: { kind: "bytes", bytes: new Uint8Array(buffer), what: "the pasted image" } }),
+      );
+    };
+    window.addEventListener("paste", onPaste);
+    return () => window.removeEventListener("paste", onPaste);
+  }, [screen, dialog]);
 
   const shown = useMemo(
     () => sortAccounts(filterAccounts(accounts, query, group), settings.sortOrder),
@@ -252,6 +286,12 @@ export function App() {
         onSettings={setSettings}
         onVault={setVault}
         onBack={() => setScreen("accounts")}
+        onAccountsChanged={() =>
+          void api
+            .listAccounts()
+            .then(setAccounts)
+            .catch((e: unknown) => notify(toCommandError(e).message, true))
+        }
       />
     );
 
@@ -308,6 +348,14 @@ export function App() {
       {dialog?.kind === "add" && (
         <AddAccountDialog
           groups={groups}
+          scan={dialog.scan}
+          onScanned={({ added, skippedDuplicates }) => {
+            setAccounts((all) => [...all, ...added]);
+            setDialog(null);
+            const names = added.map((a) => a.issuer || a.name).join(", ");
+            const skipped = skippedDuplicates ? ` · ${skippedDuplicates} already in the vault` : "";
+            notify(added.length ? `Added ${names}${skipped}` : `Nothing added${skipped}`);
+          }}
           onClose={() => setDialog(null)}
           onActivationUri={(uri) => {
             setDialog(null);
@@ -317,6 +365,18 @@ export function App() {
             setAccounts((all) => [...all, account]);
             setDialog(null);
             notify(`Added ${account.issuer || account.name}`);
+          }}
+        />
+      )}
+      {dialog?.kind === "import" && (
+        <ImportDialog
+          path={dialog.path}
+          onClose={() => setDialog(null)}
+          onImported={({ added, skippedDuplicates }) => {
+            setAccounts((all) => [...all, ...added]);
+            setDialog(null);
+            const skipped = skippedDuplicates ? ` · ${skippedDuplicates} already in the vault` : "";
+            notify(`Imported ${added.length === 1 ? "1 account" : `${added.length} accounts`}${skipped}`);
           }}
         />
       )}

@@ -2,6 +2,8 @@
 // `invoke` themselves, so every command name and payload shape lives in one typed place.
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
+import { getCurrentWebview } from "@tauri-apps/api/webview";
+import { open as openDialog, save as saveDialog } from "@tauri-apps/plugin-dialog";
 
 /** How a code is generated. */
 export type OtpKind = "totp" | "hotp" | "steam";
@@ -200,12 +202,93 @@ export function toCommandError(value: unknown): CommandError {
   return { code: "internal", message: String(value) };
 }
 
+/** What one QR code held: `invalid` looked like an account or activation but does not parse. */
+export type FoundKind = "account" | "transfer" | "activation" | "other" | "invalid";
+
+/** One QR code read by a scan, described for people (never with its secret). */
+export interface FoundCode {
+  kind: FoundKind;
+  message: string;
+  /** For `activation`: the countersign://activate URI to hand to the push activation. */
+  activationUri?: string;
+}
+
+/** An account a scan found, before it is added. */
+export interface ScannedAccount extends Account {
+  /** The vault already has an account with the same secret, issuer and name. */
+  duplicate: boolean;
+}
+
+/** What a scan found; `ready` holds the accounts to confirm, added with `addScanned(token)`. */
+export interface ScanOutcome {
+  codes: FoundCode[];
+  ready: { token: string; accounts: ScannedAccount[] } | null;
+}
+
+/** What adding scanned or imported accounts did. */
+export interface AddedAccounts {
+  added: Account[];
+  skippedDuplicates: number;
+}
+
+/** One page of a Google Authenticator transfer export ("1 of N"). */
+export interface TransferPage {
+  number: number;
+  total: number;
+  accounts: number;
+  svg: string;
+}
+
+/** One importable entry of a file. */
+export interface ImportEntry {
+  index: number;
+  source: string;
+  issuer: string;
+  name: string;
+  kind: OtpKind;
+  digits: number;
+  group: string | null;
+  duplicate: boolean;
+}
+
+/** What an import file would add (nothing is stored until `importApply`). */
+export interface ImportPreview {
+  token: string;
+  format: string;
+  entries: ImportEntry[];
+  errors: Array<{ source: string; reason: string }>;
+  duplicates: number;
+}
+
+/** The file exports: an encrypted Countersign backup, an encrypted Aegis vault, or plaintext URIs. */
+export type ExportFormat = "countersign" | "aegis" | "otpauth";
+
+/** Whether the app runs on a phone (where the platform's barcode scanner replaces the webview camera). */
+export const isMobile = () => /Android|iPhone|iPad/i.test(navigator.userAgent);
+
+/** Image files the scanner reads. */
+export const IMAGE_EXTENSIONS = ["png", "jpg", "jpeg", "gif", "bmp", "webp"];
+
 async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
   try {
     return await invoke<T>(cmd, args);
   } catch (e) {
     throw toCommandError(e);
   }
+}
+
+async function callRaw<T>(cmd: string, bytes: Uint8Array, headers: Record<string, string> = {}): Promise<T> {
+  try {
+    return await invoke<T>(cmd, bytes, { headers });
+  } catch (e) {
+    throw toCommandError(e);
+  }
+}
+
+/** A path the user chose in the system's open dialog, or null when cancelled. */
+async function pickFile(title: string, filters: Array<{ name: string; extensions: string[] }>): Promise<string | null> {
+  const chosen = await openDialog({ title, multiple: false, directory: false, filters });
+  return typeof chosen === "string" ? chosen : null;
 }
 
 export const api = {
@@ -229,6 +312,57 @@ export const api = {
 
   settings: () => call<Settings>("settings"),
   saveSettings: (settings: Settings) => call<Settings>("save_settings", { settings }),
+
+  /** Reads the QR codes in an image file (from the open dialog or a drop). */
+  scanFile: (path: string) => call<ScanOutcome>("scan_file", { path }),
+  /** Reads the QR codes in an image's bytes (a pasted image). */
+  scanImage: (bytes: Uint8Array) => callRaw<ScanOutcome>("scan_image", bytes),
+  /** Reads the QR codes in a grey camera frame (`width × height` bytes). */
+  scanFrame: (luma: Uint8Array, width: number, height: number) =>
+    callRaw<ScanOutcome>("scan_frame", luma, { "x-frame-width": String(width), "x-frame-height": String(height) }),
+  /** Captures every monitor and reads the QR codes on them (nothing is written to disk). */
+  scanScreen: () => call<ScanOutcome>("scan_screen"),
+  /** Classifies a text another scanner read (the phone's barcode scanner). */
+  scanText: (text: string) => call<ScanOutcome>("scan_text", { text }),
+  /** On phones: the platform's barcode scanner (tauri-plugin-barcode-scanner), its text classified. */
+  scanWithPhoneCamera: async () => {
+    const scanned = await call<{ content: string }>("plugin:barcode-scanner|scan", { formats: ["QR_CODE"], windowed: false });
+    return call<ScanOutcome>("scan_text", { text: scanned.content });
+  },
+  /** Adds the accounts a scan found, in one save. */
+  addScanned: (token: string, keepDuplicates: boolean) => call<AddedAccounts>("add_scanned", { token, keepDuplicates }),
+  /** One account as an otpauth:// QR code (SVG); reveals the secret. */
+  accountQr: (id: string) => call<string>("account_qr", { id }),
+  /** Accounts as Google Authenticator transfer QR codes (SVG pages); reveals the secrets. */
+  transferQr: (ids: string[]) => call<TransferPage[]>("transfer_qr", { ids }),
+  importFormats: () => call<string[]>("import_formats"),
+  /** Reads an import file and lists what it would add; nothing is stored. */
+  importPreview: (path: string, options: { format?: string; password?: string; key?: string } = {}) =>
+    call<ImportPreview>("import_preview", {
+      path,
+      format: options.format ?? null,
+      password: options.password ?? null,
+      key: options.key ?? null,
+    }),
+  /** Adds the previewed entries (all, or `only` these indexes) in one save. */
+  importApply: (token: string, keepDuplicates: boolean, only: number[] | null = null) =>
+    call<AddedAccounts>("import_apply", { token, keepDuplicates, only }),
+  /** Writes every account to `path`; resolves to how many were written. */
+  exportFile: (path: string, format: ExportFormat, password: string | null) =>
+    call<number>("export_file", { path, format, password }),
+
+  /** The system open dialog for an image to scan. */
+  pickImage: () => pickFile("Choose an image with a QR code", [{ name: "Images", extensions: IMAGE_EXTENSIONS }]),
+  /** The system open dialog for a file to import. */
+  pickImportFile: () => pickFile("Choose a file to import", []),
+  /** The system save dialog; resolves to the chosen path or null. */
+  pickSavePath: async (defaultPath: string, extensions: string[]) =>
+    (await saveDialog({ title: "Save the export", defaultPath, filters: [{ name: "Export", extensions }] })) ?? null,
+  /** Calls `onPaths` with the files dropped on the window; resolves to the unsubscribe function. */
+  onFilesDropped: async (onPaths: (paths: string[]) => void) =>
+    getCurrentWebview().onDragDropEvent((event) => {
+      if (event.payload.type === "drop") onPaths(event.payload.paths);
+    }),
 
   /** Tells the shell the first code is on screen (for the start-up benchmark). */
   markFirstCode: () => call<void>("mark_first_code"),

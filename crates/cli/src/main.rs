@@ -73,6 +73,8 @@ enum Command {
     Import(cmd::import::Args),
     /// Export accounts: otpauth URIs, an encrypted Aegis vault, a Countersign vault, transfer QR codes.
     Export(cmd::export::Args),
+    /// Versioned encrypted backups in a folder: write one, list them, restore from one.
+    Backup(cmd::backup::Args),
     /// Read QR codes from images or the screen: accounts, transfer batches, activations.
     Scan(cmd::scan::Args),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -120,6 +122,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Push(a) => cmd::push::run(&ctx, a),
         Command::Import(a) => cmd::import::run(&ctx, a),
         Command::Export(a) => cmd::export::run(&ctx, a),
+        Command::Backup(a) => cmd::backup::run(&ctx, a),
         Command::Scan(a) => cmd::scan::run(&ctx, a),
         Command::Completions(a) => {
             clap_complete::generate(

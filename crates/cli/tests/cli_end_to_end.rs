@@ -344,3 +344,102 @@ fn a_keystore_vault_opens_without_a_password_and_gains_a_password_slot() {
     assert_success(&code, "code through the keystore");
     assert_eq!(stdout(&code).len(), 6);
 }
+
+#[test]
+fn backups_keep_the_newest_open_with_their_password_and_restore_without_duplicates() {
+    let v = PasswordVault::new();
+    for uri in [
+        "otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP&issuer=GitHub",
+        "otpauth://hotp/VPN:bob?secret=MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U&issuer=VPN&counter=7",
+    ] {
+        assert_success(&v.run(&["add", "--uri", uri], ""), "add");
+    }
+    let folder = v.path.with_file_name("backups");
+    let dir = folder.to_str().expect("utf-8 temp path");
+    let backup_now = |extra: &[&str]| {
+        let mut args = vec!["backup", "now", "--dir", dir, "--keep", "2"];
+        args.extend_from_slice(extra);
+        args.push("--backup-password-stdin");
+        v.run(&args, "backup pw\n")
+    };
+    let mut written = Vec::new();
+    for _ in 0..3 {
+        let out = backup_now(&[]);
+        assert_success(&out, "backup now");
+        written.push(PathBuf::from(stdout(&out)));
+    }
+    let out = v.run(&["backup", "list", "--dir", dir, "--json"], "");
+    assert_success(&out, "backup list");
+    let listing: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON listing");
+    let kept: Vec<PathBuf> = listing["backups"]
+        .as_array()
+        .expect("backups array")
+        .iter()
+        .map(|p| PathBuf::from(p.as_str().expect("path")))
+        .collect();
+    assert_eq!(
+        kept,
+        written[1..].to_vec(),
+        "the two newest are kept, oldest first"
+    );
+    assert_eq!(listing["changed_since_last"], false);
+
+    // Unchanged accounts: --if-changed writes nothing.
+    let out = backup_now(&["--if-changed"]);
+    assert_success(&out, "backup now --if-changed");
+    assert!(stdout(&out).is_empty(), "nothing written: {}", stdout(&out));
+    assert_eq!(
+        std::fs::read_dir(&folder).unwrap().count(),
+        3,
+        "2 backups + state"
+    );
+
+    // A backup is a vault that opens with the backup password alone.
+    let newest = written.last().expect("a backup");
+    let out = run(
+        newest,
+        &["list"],
+        &[("COUNTERSIGN_PASSWORD", "backup pw")],
+        "",
+    );
+    assert_success(&out, "list the backup");
+    assert!(stdout(&out).contains("GitHub") && stdout(&out).contains("VPN"));
+
+    // Restore into a fresh vault; restoring twice adds nothing the second time.
+    let other = PasswordVault::new();
+    let newest = newest.to_str().expect("utf-8 path");
+    let out = other.run(
+        &["backup", "restore", newest, "--backup-password-stdin"],
+        "wrong\n",
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "wrong backup password: {}",
+        stderr(&out)
+    );
+    assert!(
+        stdout(&other.run(&["list"], "")).is_empty(),
+        "nothing restored"
+    );
+    for expected in ["Restored 2 account(s)", "Restored 0 account(s)"] {
+        let out = other.run(
+            &["backup", "restore", newest, "--backup-password-stdin"],
+            "backup pw\n",
+        );
+        assert_success(&out, "backup restore");
+        assert!(stderr(&out).contains(expected), "{}", stderr(&out));
+    }
+    let restored = stdout(&other.run(&["code", "VPN"], ""));
+    let original = stdout(&v.run(&["code", "VPN"], ""));
+    assert_eq!(
+        restored, original,
+        "the HOTP counter came back with the account"
+    );
+
+    // After a change, the listing asks for a new backup.
+    assert_success(&v.run(&["remove", "GitHub", "--yes"], ""), "remove");
+    let out = v.run(&["backup", "list", "--dir", dir, "--json"], "");
+    let listing: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON listing");
+    assert_eq!(listing["changed_since_last"], true);
+}

@@ -38,14 +38,19 @@ fn main() {
     );
     write_corpus(&corpus);
 
+    /// Codes read, codes present, and the decode times in ms.
+    type Tally = (usize, usize, Vec<f64>);
     let chains = [
         ("rqrr+pre", Chain::Rqrr),
         ("rqrr+pre→rxing", Chain::RqrrThenRxing),
         ("rxing", Chain::Rxing),
+        (
+            "fast→rqrr+pre→rxing (default)",
+            Chain::FastThenRqrrThenRxing,
+        ),
     ];
-    // results[chain][category] = (read, total, times in ms)
-    let mut results: Vec<BTreeMap<&str, (usize, usize, Vec<f64>)>> =
-        vec![BTreeMap::new(); chains.len()];
+    // results[chain][category]
+    let mut results: Vec<BTreeMap<&str, Tally>> = vec![BTreeMap::new(); chains.len()];
     let mut screen_times: Vec<Vec<f64>> = vec![Vec::new(); chains.len()];
     for sample in &corpus {
         for (c, (_, chain)) in chains.iter().enumerate() {

@@ -146,6 +146,29 @@ fn countersign_export_opens_with_its_password_alone() {
 }
 
 #[test]
+fn backups_made_in_the_same_second_keep_the_newest() {
+    let dir = tempfile::tempdir().unwrap();
+    let backups = Backups::new(dir.path(), 2);
+    let kdf = KdfParams::INSECURE_FAST_FOR_TESTS;
+    let list = accounts();
+    let made: Vec<_> = (1..=3)
+        .map(|n| {
+            backups
+                .backup_with_kdf(&list[..n], Password::new("b"), 1_700_000_000, kdf)
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        backups.list().unwrap(),
+        made[1..].to_vec(),
+        "oldest first, first one pruned"
+    );
+    assert!(!made[0].exists());
+    let newest = Vault::open(&made[2], &Unlock::password_only(Password::new("b"))).unwrap();
+    assert_eq!(newest.accounts().len(), 3);
+}
+
+#[test]
 fn backups_keep_the_last_n_and_know_when_accounts_changed() {
     let dir = tempfile::tempdir().unwrap();
     let backups = Backups::new(dir.path().join("backups"), 2);

@@ -13,11 +13,12 @@ fn required_rate(category: &str) -> f64 {
         "clean" | "rotation" | "inverted" | "scale" => 1.0,
         "perspective" | "noise" | "dense" => 0.9,
         "blur" | "photo" => 0.8,
-        // Known gaps, at the floor measured now (target 0.9 and 1.0): a low-contrast code
-        // whose quiet zone is darker than the page (5/12 read), and the second code of a
-        // two-code image that rqrr's grouping misses (7/12 read).
+        // Every code of images with two to four codes: rxing's multi reader in the fast pass,
+        // then rqrr with the codes read painted over (10/12 read; it was 7/12 with rqrr alone).
+        "multiple" => 0.8,
+        // Known gap, at the floor measured now (target 0.9): a low-contrast code whose quiet
+        // zone is darker than the page (5/12 read).
         "low_contrast" => 0.4,
-        "multiple" => 0.55,
         other => panic!("no threshold for category {other}"),
     }
 }
@@ -71,7 +72,6 @@ fn dense_corpus_codes_are_version_20_and_up() {
 }
 
 #[test]
-#[ignore = "known gap: the second code of some two-code images is missed (see required_rate)"]
 fn every_code_in_a_multi_code_image_is_returned() {
     let corpus = generate(
         Size {

@@ -75,6 +75,14 @@ pub struct FileConfig {
     pub throttle_max_seconds: Option<u64>,
     /// Consecutive failures that lock verification until an admin clears it (below 100).
     pub lockout_failures: Option<u32>,
+    /// Most database connections this node opens (default 8 on SQLite, 32 on PostgreSQL).
+    pub database_max_connections: Option<u32>,
+    /// Seconds between a held long-poll's rereads of the database when nothing woke it (the
+    /// safety net under cross-node notifications).
+    pub long_poll_recheck_seconds: Option<u64>,
+    /// Seconds an ended challenge stays queryable (`GET /v1/push/{id}`) before it is deleted;
+    /// its log row stays.
+    pub challenge_retention_seconds: Option<u64>,
 }
 
 /// The TLS setup.
@@ -126,6 +134,12 @@ pub struct Config {
     pub throttle_max_seconds: u64,
     /// Failures that lock verification.
     pub lockout_failures: u32,
+    /// Database pool size (`None`: the backend's default).
+    pub database_max_connections: Option<u32>,
+    /// Seconds between a held long-poll's rereads when nothing woke it.
+    pub long_poll_recheck_seconds: u64,
+    /// Seconds an ended challenge stays before it is deleted.
+    pub challenge_retention_seconds: u64,
 }
 
 /// The file the server reads when `--config` is not given: `countersign-server.toml` in the
@@ -133,11 +147,13 @@ pub struct Config {
 pub const CONFIG_FILE_NAME: &str = "countersign-server.toml";
 
 impl Config {
-    /// Loads the configuration. `data_dir`, `config_file` and `listen` come from flags.
+    /// Loads the configuration. `data_dir`, `config_file`, `listen` and `database_url` come
+    /// from flags.
     pub fn load(
         data_dir: Option<PathBuf>,
         config_file: Option<PathBuf>,
         listen: Option<SocketAddr>,
+        database_url: Option<String>,
     ) -> Result<Self, ConfigError> {
         let data_dir = data_dir
             .or_else(|| std::env::var_os("COUNTERSIGN_DATA").map(PathBuf::from))
@@ -153,6 +169,9 @@ impl Config {
         apply_env(&mut file)?;
         if let Some(listen) = listen {
             file.listen = Some(listen);
+        }
+        if let Some(url) = database_url {
+            file.database_url = Some(url);
         }
         Self::from_file(data_dir, file)
     }
@@ -178,12 +197,38 @@ impl Config {
                     .into(),
             });
         }
+        if f.database_max_connections == Some(0) {
+            return Err(ConfigError::Invalid {
+                name: "database_max_connections".into(),
+                message: "must be at least 1".into(),
+            });
+        }
+        let recheck = f.long_poll_recheck_seconds.unwrap_or(15);
+        if recheck == 0 {
+            return Err(ConfigError::Invalid {
+                name: "long_poll_recheck_seconds".into(),
+                message: "must be at least 1".into(),
+            });
+        }
+        let retention = f.challenge_retention_seconds.unwrap_or(7 * 86_400);
+        if retention < 3_600 {
+            return Err(ConfigError::Invalid {
+                name: "challenge_retention_seconds".into(),
+                message: "must be at least 3600 (the push rate limit counts the last minute's challenges, and relying parties read results)".into(),
+            });
+        }
         let database_url = f.database_url.unwrap_or_else(|| {
             format!(
                 "sqlite://{}?mode=rwc",
                 data_dir.join("countersign.db").display()
             )
         });
+        if crate::store::Backend::of_url(&database_url).is_none() {
+            return Err(ConfigError::Invalid {
+                name: "database_url".into(),
+                message: "must start with sqlite:// or postgres://".into(),
+            });
+        }
         Ok(Self {
             listen: f
                 .listen
@@ -201,6 +246,9 @@ impl Config {
             throttle_free_failures: f.throttle_free_failures.unwrap_or(3),
             throttle_max_seconds: f.throttle_max_seconds.unwrap_or(900),
             lockout_failures: lockout,
+            database_max_connections: f.database_max_connections,
+            long_poll_recheck_seconds: recheck,
+            challenge_retention_seconds: retention,
             data_dir,
         })
     }
@@ -347,6 +395,26 @@ mod tests {
             Config::from_file("/d".into(), f),
             Err(ConfigError::Invalid { .. })
         ));
+    }
+
+    #[test]
+    fn a_database_url_of_another_kind_is_refused() {
+        let f = FileConfig {
+            database_url: Some("mysql://localhost/cs".into()),
+            ..Default::default()
+        };
+        let err = Config::from_file("/d".into(), f).unwrap_err().to_string();
+        assert!(err.contains("database_url"), "{err}");
+    }
+
+    #[test]
+    fn a_postgres_url_is_taken_as_is() {
+        let f = FileConfig {
+            database_url: Some("postgres://cs:pw@db.example:5432/cs".into()),
+            ..Default::default()
+        };
+        let c = Config::from_file("/d".into(), f).unwrap();
+        assert_eq!(c.database_url, "postgres://cs:pw@db.example:5432/cs");
     }
 
     #[test]

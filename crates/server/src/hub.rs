@@ -1,8 +1,10 @@
 //! Wakes long-polls when something they wait for happens.
 //!
-//! In-process today: the handler that inserts a challenge or records an answer calls
-//! [`Hub::user_changed`] / [`Hub::challenge_changed`]. With several nodes on PostgreSQL, a
-//! `LISTEN` task calls the same methods for the ids other nodes `NOTIFY`.
+//! The handler that inserts a challenge or records an answer calls [`Hub::user_changed`] /
+//! [`Hub::challenge_changed`]. With several nodes on PostgreSQL, a `LISTEN` task
+//! ([`crate::listen`]) calls the same methods for the ids other nodes `NOTIFY`, and
+//! [`Hub::wake_all`] when it may have missed some: every waiter then rereads the database.
+//! A wake-up is only a hint to reread; waiters never take its content as the truth.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
@@ -32,6 +34,16 @@ impl Channels {
         let fresh = Arc::new(Notify::new());
         map.insert(key.to_owned(), Arc::downgrade(&fresh));
         fresh
+    }
+
+    fn wake_all(&self) {
+        let all: Vec<Arc<Notify>> = {
+            let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+            map.values().filter_map(Weak::upgrade).collect()
+        };
+        for notify in all {
+            notify.notify_waiters();
+        }
     }
 
     fn wake(&self, key: &str) {
@@ -65,6 +77,12 @@ impl Hub {
     pub fn challenge_changed(&self, id: &str) {
         self.challenges.wake(id);
     }
+
+    /// Wakes every waiter (after notifications may have been missed).
+    pub fn wake_all(&self) {
+        self.users.wake_all();
+        self.challenges.wake_all();
+    }
 }
 
 #[cfg(test)]
@@ -92,6 +110,25 @@ mod tests {
                 .is_err(),
             "bob not woken"
         );
+    }
+
+    #[tokio::test]
+    async fn wake_all_wakes_every_waiter() {
+        let hub = Hub::default();
+        let user = hub.user("alice");
+        let challenge = hub.challenge("c1");
+        let user_wait = user.notified();
+        let challenge_wait = challenge.notified();
+        tokio::pin!(user_wait, challenge_wait);
+        user_wait.as_mut().enable();
+        challenge_wait.as_mut().enable();
+        hub.wake_all();
+        tokio::time::timeout(Duration::from_secs(1), async {
+            user_wait.await;
+            challenge_wait.await;
+        })
+        .await
+        .expect("both woken");
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod api;
 pub mod config;
 pub mod error;
 pub mod hub;
+pub mod listen;
 pub mod state;
 pub mod store;
 pub mod tls;

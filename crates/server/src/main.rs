@@ -21,6 +21,10 @@ struct Cli {
     /// Config file (default: countersign-server.toml in the data folder).
     #[arg(long, global = true)]
     config: Option<PathBuf>,
+    /// Database URL: `sqlite://FILE` or `postgres://USER:PASSWORD@HOST/DB` (overrides the
+    /// config file and $COUNTERSIGN_DATABASE_URL).
+    #[arg(long, global = true, value_name = "URL")]
+    database: Option<String>,
     /// Print JSON instead of text.
     #[arg(long, global = true)]
     json: bool,
@@ -208,8 +212,13 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Serve { listen } => *listen,
         _ => None,
     };
-    let config =
-        Config::load(cli.data.clone(), cli.config.clone(), listen).map_err(|e| e.to_string())?;
+    let config = Config::load(
+        cli.data.clone(),
+        cli.config.clone(),
+        listen,
+        cli.database.clone(),
+    )
+    .map_err(|e| e.to_string())?;
     if matches!(cli.command, Command::Serve { .. }) {
         return countersign_server::serve(config)
             .await

@@ -7,10 +7,9 @@ use std::time::Duration;
 use countersign_protocol::encoding::{b64url, from_b64url};
 use countersign_protocol::SigningKey;
 
-use crate::api::push::log_push_end;
 use crate::config::Config;
 use crate::state::{now, AppState, Inner};
-use crate::store::Store;
+use crate::store::{Backend, Store};
 use crate::tls::{self, TlsFiles};
 
 /// Why the server could not start.
@@ -78,7 +77,7 @@ pub async fn prepare(config: Config, bound: SocketAddr) -> Result<Prepared, Serv
         source,
     })?;
     let tls = tls::prepare(&config)?;
-    let store = Store::open(&config.database_url)
+    let store = Store::open(&config.database_url, config.database_max_connections)
         .await
         .map_err(|source| ServeError::Database {
             url: redact(&config.database_url),
@@ -140,6 +139,12 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     let _ = std::io::stdout().flush();
 
     let housekeeping = tokio::spawn(housekeeping(state.clone()));
+    let notifications = (state.store.backend() == Backend::Postgres).then(|| {
+        tokio::spawn(crate::listen::run(
+            state.clone(),
+            state.config.database_url.clone(),
+        ))
+    });
     let app = crate::api::router(state.clone()).into_make_service();
     let handle = axum_server::Handle::new();
     let shutdown = handle.clone();
@@ -165,22 +170,27 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         }
     };
     housekeeping.abort();
+    if let Some(task) = notifications {
+        task.abort();
+    }
     state.store.close().await;
     result.map_err(ServeError::Io)
 }
 
-/// Expires unanswered challenges (logging them and waking their waiters) and forgets old nonces.
+/// Expires unanswered challenges (logging them and waking their waiters), forgets spent nonces
+/// every 30 s and deletes ended challenges past their retention every 10 minutes. Every node
+/// runs it; each statement is safe to run on several nodes at once.
 async fn housekeeping(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut round: u64 = 0;
     loop {
         tick.tick().await;
         round += 1;
-        match state.store.expire_due(now()).await {
+        match state.store.expire_due(now(), &state.log_source()).await {
             Ok(rows) => {
-                for row in rows {
-                    if let Err(e) = log_push_end(&state, &row).await {
-                        tracing::warn!(error = %e, "logging an expired challenge");
+                for (row, entry) in rows {
+                    if let Some(entry) = entry {
+                        state.count_auth(&entry);
                     }
                     state.hub.challenge_changed(&row.id);
                 }
@@ -190,6 +200,12 @@ async fn housekeeping(state: AppState) {
         if round % 30 == 0 {
             if let Err(e) = state.store.prune_nonces(now()).await {
                 tracing::warn!(error = %e, "pruning nonces");
+            }
+        }
+        if round % 600 == 0 {
+            let before = now() - state.config.challenge_retention_seconds as i64;
+            if let Err(e) = state.store.prune_challenges(before).await {
+                tracing::warn!(error = %e, "pruning ended challenges");
             }
         }
     }

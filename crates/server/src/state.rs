@@ -14,7 +14,7 @@ use prometheus_client::registry::Registry;
 
 use crate::config::Config;
 use crate::hub::Hub;
-use crate::store::{LogEntry, Store, User};
+use crate::store::{LogEntry, LogSource, Store, User};
 
 /// Shared state (cheap to clone).
 #[derive(Clone)]
@@ -79,6 +79,8 @@ pub struct Metrics {
     pub result_polls: Gauge<i64, AtomicI64>,
     /// Seconds from challenge creation to delivery on a long-poll.
     pub delivery_seconds: Histogram,
+    /// Times the PostgreSQL `LISTEN` connection was (re)established.
+    pub listener_connects: Counter,
 }
 
 impl Metrics {
@@ -121,8 +123,15 @@ impl Metrics {
             "Challenge creation to long-poll delivery",
             delivery_seconds.clone(),
         );
+        let listener_connects = Counter::default();
+        registry.register(
+            "listener_connects",
+            "Times the PostgreSQL LISTEN connection was established (reconnects after the first)",
+            listener_connects.clone(),
+        );
         Self {
             registry,
+            listener_connects,
             authentications,
             device_requests,
             challenges_created,
@@ -155,6 +164,25 @@ impl Inner {
         }
     }
 
+    /// What this node copies into the log rows it writes.
+    pub fn log_source(&self) -> LogSource {
+        LogSource {
+            server_name: self.config.server_name.clone(),
+            server_ip: self.server_ip.map(|ip| ip.to_string()),
+        }
+    }
+
+    /// Counts a log row written by the store (the authentications metric).
+    pub fn count_auth(&self, entry: &LogEntry) {
+        self.metrics
+            .authentications
+            .get_or_create(&AuthLabels {
+                mode: entry.mode.clone(),
+                result: entry.result.clone(),
+            })
+            .inc();
+    }
+
     /// Appends an authentication log row for `user` (whose details are copied into it).
     pub async fn log_auth(&self, user: &User, event: AuthEvent<'_>) -> Result<(), sqlx::Error> {
         let entry = LogEntry {
@@ -173,13 +201,7 @@ impl Inner {
             server_ip: self.server_ip.map(|ip| ip.to_string()),
             client_ip: event.client_ip.map(str::to_owned),
         };
-        self.metrics
-            .authentications
-            .get_or_create(&AuthLabels {
-                mode: entry.mode.clone(),
-                result: entry.result.clone(),
-            })
-            .inc();
+        self.count_auth(&entry);
         self.store.log(&entry).await
     }
 }

@@ -1,10 +1,15 @@
-//! Storage: one SQL schema (`migrations/`) on SQLite today and PostgreSQL later.
+//! Storage: one SQL schema (`migrations/`) on SQLite or PostgreSQL.
 //!
 //! Every query is written in the SQL both databases accept (`$1` placeholders, `RETURNING`,
-//! TEXT/BIGINT columns) and runs through sqlx's `Any` driver, so a `postgres://` URL only needs
-//! the driver enabled. Multi-statement writes start with a write, so SQLite takes its write lock
-//! at the start of the transaction and never has to upgrade a read lock (which would fail with
-//! `SQLITE_BUSY` instead of waiting).
+//! `ON CONFLICT`, TEXT/BIGINT columns) and runs through sqlx's `Any` driver. Multi-statement
+//! writes start with a write, so SQLite takes its write lock at the start of the transaction and
+//! never has to upgrade a read lock (which would fail with `SQLITE_BUSY` instead of waiting), and
+//! PostgreSQL locks the row that serialises them (the user, the sequence counter) first.
+//!
+//! On PostgreSQL, `migrations/postgres/` adds what only it has: a trigger that `NOTIFY`s every
+//! new challenge (`u:<user id>`) and every challenge status change (`c:<challenge id>`) on the
+//! [`NOTIFY_CHANNEL`] channel, so every node can wake the long-polls it holds (see
+//! [`crate::listen`]).
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -15,10 +20,46 @@ use sqlx::{AnyPool, Row};
 /// A database error; callers answer 500 and log it.
 pub type DbResult<T> = Result<T, sqlx::Error>;
 
+/// The channel challenge notifications are sent on (PostgreSQL).
+pub const NOTIFY_CHANNEL: &str = "countersign";
+
 /// The database behind the server.
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
+    backend: Backend,
+}
+
+/// Which database a [`Store`] runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Backend {
+    /// An SQLite file: one node.
+    Sqlite,
+    /// PostgreSQL: any number of nodes.
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a database URL names; `None` for an unsupported scheme.
+    pub fn of_url(url: &str) -> Option<Self> {
+        if url.starts_with("sqlite:") {
+            Some(Self::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Some(Self::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
+/// What the server copies into every log row it writes: its name and IP address.
+#[derive(Debug, Clone)]
+pub struct LogSource {
+    /// The server's name.
+    pub server_name: String,
+    /// The server's IP address.
+    pub server_ip: Option<String>,
 }
 
 /// A user row.
@@ -197,8 +238,8 @@ pub enum Burn {
 /// What answering a challenge found.
 #[derive(Debug)]
 pub enum Answer {
-    /// Recorded with this status.
-    Done(ChallengeRow),
+    /// Recorded with this status, together with its log row (absent if the user is gone).
+    Done(ChallengeRow, Option<Box<LogEntry>>),
     /// No challenge with that id for this device's user.
     Unknown,
     /// Already answered, replaced or expired (the row as it stands).
@@ -219,14 +260,35 @@ pub struct NewChallenge<'a> {
     pub expires: i64,
 }
 
+/// What inserting a challenge did.
+#[derive(Debug)]
+pub enum Inserted {
+    /// Inserted with this sequence number; the user's pending challenges it replaced, each with
+    /// its log row.
+    Done {
+        /// The new challenge's sequence number.
+        seq: i64,
+        /// The challenges it replaced and their log rows.
+        replaced: Vec<(ChallengeRow, Option<LogEntry>)>,
+    },
+    /// The user has had the maximum number of pushes in the last minute; nothing changed.
+    RateLimited,
+}
+
 impl Store {
-    /// Connects and runs the migrations.
-    pub async fn open(url: &str) -> DbResult<Self> {
+    /// Connects and runs the migrations. `max_connections` bounds the pool (default: 8 on
+    /// SQLite, 32 on PostgreSQL).
+    pub async fn open(url: &str, max_connections: Option<u32>) -> DbResult<Self> {
         sqlx::any::install_default_drivers();
-        let is_sqlite = url.starts_with("sqlite:");
+        let backend = Backend::of_url(url).ok_or_else(|| {
+            sqlx::Error::Configuration(
+                "the database URL must start with sqlite:// or postgres://".into(),
+            )
+        })?;
+        let is_sqlite = backend == Backend::Sqlite;
         let options = AnyConnectOptions::from_str(url)?;
         let pool = AnyPoolOptions::new()
-            .max_connections(if is_sqlite { 8 } else { 32 })
+            .max_connections(max_connections.unwrap_or(if is_sqlite { 8 } else { 32 }))
             .acquire_timeout(Duration::from_secs(10))
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
@@ -249,8 +311,21 @@ impl Store {
             })
             .connect_with(options)
             .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Self { pool })
+        // Two migration sets share sqlx's bookkeeping table, so each tolerates the other's rows.
+        let mut shared = sqlx::migrate!("./migrations");
+        shared.set_ignore_missing(true);
+        shared.run(&pool).await?;
+        if backend == Backend::Postgres {
+            let mut postgres = sqlx::migrate!("./migrations/postgres");
+            postgres.set_ignore_missing(true);
+            postgres.run(&pool).await?;
+        }
+        Ok(Self { pool, backend })
+    }
+
+    /// The database this store runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// Closes the pool (flushes SQLite's WAL on the last connection).
@@ -439,15 +514,6 @@ impl Store {
         Ok(())
     }
 
-    /// Sets the fraud block.
-    pub async fn block_for_fraud(&self, id: &str) -> DbResult<()> {
-        sqlx::query("UPDATE users SET fraud_blocked = 1 WHERE id = $1")
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
     // ---- API keys ------------------------------------------------------------------------
 
     /// Stores an API key's id, name and secret hash.
@@ -599,29 +665,58 @@ impl Store {
 
     // ---- challenges ------------------------------------------------------------------------
 
-    /// Pushes created for `user` since `since` (rate limiting).
-    pub async fn pushes_since(&self, user: &str, since: i64) -> DbResult<i64> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM challenges WHERE user_id = $1 AND created >= $2")
-            .bind(user)
-            .bind(since)
-            .fetch_one(&self.pool)
-            .await
+    /// Deletes challenges that ended and were created before `before` (their log rows stay);
+    /// returns how many.
+    pub async fn prune_challenges(&self, before: i64) -> DbResult<u64> {
+        let done = sqlx::query("DELETE FROM challenges WHERE created < $1 AND status <> 'pending'")
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
     }
 
-    /// Inserts a challenge, replacing the user's pending one, and returns its sequence number
-    /// and the ids it replaced. `sign` gets the sequence number and returns the signature.
+    /// Inserts a challenge unless `c.user_id` has had `per_minute` pushes in the last minute,
+    /// replacing the user's pending challenge (and logging that one's end) in the same
+    /// transaction. `sign` gets the sequence number and returns the signature.
+    ///
+    /// The transaction first locks the user's row, so concurrent pushes for one user, on any
+    /// node, count against the limit one after the other.
     pub async fn insert_challenge(
         &self,
         c: &NewChallenge<'_>,
+        per_minute: i64,
+        source: &LogSource,
         sign: impl FnOnce(u64) -> Result<String, String>,
-    ) -> DbResult<(i64, Vec<String>)> {
+    ) -> DbResult<Inserted> {
         let mut tx = self.pool.begin().await?;
-        let replaced: Vec<String> = sqlx::query_scalar(
-            "UPDATE challenges SET status = 'replaced', reason = 'replaced' WHERE user_id = $1 AND status = 'pending' RETURNING id",
+        sqlx::query("UPDATE users SET updated = updated WHERE id = $1")
+            .bind(c.user_id)
+            .execute(&mut *tx)
+            .await?;
+        let recent: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM challenges WHERE user_id = $1 AND created >= $2",
         )
         .bind(c.user_id)
+        .bind(c.created - 60)
+        .fetch_one(&mut *tx)
+        .await?;
+        if recent >= per_minute {
+            tx.rollback().await?;
+            return Ok(Inserted::RateLimited);
+        }
+        let replaced_rows: Vec<ChallengeRow> = sqlx::query_as(
+            "UPDATE challenges SET status = 'replaced', reason = 'replaced', answered = $2
+             WHERE user_id = $1 AND status = 'pending' RETURNING *",
+        )
+        .bind(c.user_id)
+        .bind(c.created)
         .fetch_all(&mut *tx)
         .await?;
+        let mut replaced = Vec::with_capacity(replaced_rows.len());
+        for row in replaced_rows {
+            let entry = log_push_end(&mut tx, source, &row, c.created).await?;
+            replaced.push((row, entry));
+        }
         let seq: i64 = sqlx::query_scalar(
             "UPDATE counters SET value = value + 1 WHERE name = 'challenge_seq' RETURNING value",
         )
@@ -652,7 +747,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok((seq, replaced))
+        Ok(Inserted::Done { seq, replaced })
     }
 
     /// One challenge.
@@ -687,7 +782,10 @@ impl Store {
             .await
     }
 
-    /// Moves a pending challenge to `status` once: only the first answer wins.
+    /// Moves a pending challenge to `status` once (only the first answer wins), and in the
+    /// same transaction sets the user's fraud block when `status` is `fraud` and appends the
+    /// push's log row: the answer is never committed without its log row.
+    #[allow(clippy::too_many_arguments)]
     pub async fn answer_challenge(
         &self,
         id: &str,
@@ -696,7 +794,9 @@ impl Store {
         reason: Option<&str>,
         device: Option<&str>,
         now: i64,
+        source: &LogSource,
     ) -> DbResult<Answer> {
+        let mut tx = self.pool.begin().await?;
         let row: Option<ChallengeRow> = sqlx::query_as(
             "UPDATE challenges SET status = $3, reason = $4, device_id = $5, answered = $6
              WHERE id = $1 AND user_id = $2 AND status = 'pending' AND expires >= $6 RETURNING *",
@@ -707,36 +807,76 @@ impl Store {
         .bind(reason)
         .bind(device)
         .bind(now)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?;
-        if let Some(row) = row {
-            return Ok(Answer::Done(row));
+        let Some(row) = row else {
+            tx.rollback().await?;
+            return match self.challenge(id).await? {
+                Some(row) if row.user_id == user => Ok(Answer::NotPending(row)),
+                _ => Ok(Answer::Unknown),
+            };
+        };
+        if status == "fraud" {
+            sqlx::query("UPDATE users SET fraud_blocked = 1 WHERE id = $1")
+                .bind(user)
+                .execute(&mut *tx)
+                .await?;
         }
-        match self.challenge(id).await? {
-            Some(row) if row.user_id == user => Ok(Answer::NotPending(row)),
-            _ => Ok(Answer::Unknown),
-        }
+        fault_delay("COUNTERSIGN_FAULT_ANSWER_DELAY_MS").await;
+        let entry = log_push_end(&mut tx, source, &row, now).await?;
+        tx.commit().await?;
+        Ok(Answer::Done(row, entry.map(Box::new)))
     }
 
-    /// Marks a pending challenge past its expiry as expired; returns the row if this call did.
-    pub async fn expire_if_due(&self, id: &str, now: i64) -> DbResult<Option<ChallengeRow>> {
-        sqlx::query_as(
+    /// Marks a pending challenge past its expiry as expired and logs it; returns the row and
+    /// its log row if this call did.
+    pub async fn expire_if_due(
+        &self,
+        id: &str,
+        now: i64,
+        source: &LogSource,
+    ) -> DbResult<Option<(ChallengeRow, Option<LogEntry>)>> {
+        let mut tx = self.pool.begin().await?;
+        let row: Option<ChallengeRow> = sqlx::query_as(
             "UPDATE challenges SET status = 'expired', reason = 'no_answer' WHERE id = $1 AND status = 'pending' AND expires < $2 RETURNING *",
         )
         .bind(id)
         .bind(now)
-        .fetch_optional(&self.pool)
-        .await
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            tx.rollback().await?;
+            return Ok(None);
+        };
+        let entry = log_push_end(&mut tx, source, &row, now).await?;
+        tx.commit().await?;
+        Ok(Some((row, entry)))
     }
 
-    /// Marks every pending challenge past its expiry as expired and returns them.
-    pub async fn expire_due(&self, now: i64) -> DbResult<Vec<ChallengeRow>> {
-        sqlx::query_as(
+    /// Marks every pending challenge past its expiry as expired, logs them, and returns them.
+    pub async fn expire_due(
+        &self,
+        now: i64,
+        source: &LogSource,
+    ) -> DbResult<Vec<(ChallengeRow, Option<LogEntry>)>> {
+        let mut tx = self.pool.begin().await?;
+        let rows: Vec<ChallengeRow> = sqlx::query_as(
             "UPDATE challenges SET status = 'expired', reason = 'no_answer' WHERE status = 'pending' AND expires < $1 RETURNING *",
         )
         .bind(now)
-        .fetch_all(&self.pool)
-        .await
+        .fetch_all(&mut *tx)
+        .await?;
+        if rows.is_empty() {
+            tx.rollback().await?;
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let entry = log_push_end(&mut tx, source, &row, now).await?;
+            out.push((row, entry));
+        }
+        tx.commit().await?;
+        Ok(out)
     }
 
     // ---- OATH tokens ---------------------------------------------------------------------
@@ -936,27 +1076,7 @@ impl Store {
 
     /// Appends a log row.
     pub async fn log(&self, e: &LogEntry) -> DbResult<()> {
-        sqlx::query(
-            "INSERT INTO auth_log (id, time, user_id, first_name, last_name, email, phone, device_id, mode, result, reason, server_name, server_ip, client_ip)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        )
-        .bind(&e.id)
-        .bind(e.time)
-        .bind(&e.user_id)
-        .bind(e.first_name.as_deref())
-        .bind(e.last_name.as_deref())
-        .bind(e.email.as_deref())
-        .bind(e.phone.as_deref())
-        .bind(e.device_id.as_deref())
-        .bind(&e.mode)
-        .bind(&e.result)
-        .bind(e.reason.as_deref())
-        .bind(&e.server_name)
-        .bind(e.server_ip.as_deref())
-        .bind(e.client_ip.as_deref())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        insert_log(&self.pool, e).await
     }
 
     /// Log rows matching `q`, newest first.
@@ -1018,6 +1138,82 @@ impl Store {
     }
 }
 
+async fn insert_log<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    executor: E,
+    e: &LogEntry,
+) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO auth_log (id, time, user_id, first_name, last_name, email, phone, device_id, mode, result, reason, server_name, server_ip, client_ip)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+    )
+    .bind(&e.id)
+    .bind(e.time)
+    .bind(&e.user_id)
+    .bind(e.first_name.as_deref())
+    .bind(e.last_name.as_deref())
+    .bind(e.email.as_deref())
+    .bind(e.phone.as_deref())
+    .bind(e.device_id.as_deref())
+    .bind(&e.mode)
+    .bind(&e.result)
+    .bind(e.reason.as_deref())
+    .bind(&e.server_name)
+    .bind(e.server_ip.as_deref())
+    .bind(e.client_ip.as_deref())
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// Appends the log row of a push that ended (answered, replaced or expired), inside `tx`;
+/// `None` when the user no longer exists.
+async fn log_push_end(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    source: &LogSource,
+    row: &ChallengeRow,
+    now: i64,
+) -> DbResult<Option<LogEntry>> {
+    let user: Option<User> = sqlx::query_as("SELECT * FROM users WHERE id = $1")
+        .bind(&row.user_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let Some(user) = user else {
+        return Ok(None);
+    };
+    let result = match row.status.as_str() {
+        "approved" => "accepted",
+        "fraud" => "fraud",
+        "expired" => "expired",
+        _ => "denied",
+    };
+    let entry = LogEntry {
+        id: uuid::Uuid::new_v4().to_string(),
+        time: now,
+        user_id: user.id,
+        first_name: user.first_name,
+        last_name: user.last_name,
+        email: user.email,
+        phone: user.phone,
+        device_id: row.device_id.clone(),
+        mode: "push".to_owned(),
+        result: result.to_owned(),
+        reason: row.reason.clone(),
+        server_name: source.server_name.clone(),
+        server_ip: source.server_ip.clone(),
+        client_ip: row.client_ip.clone(),
+    };
+    insert_log(&mut **tx, &entry).await?;
+    Ok(Some(entry))
+}
+
+/// Fault injection for tests: sleeps for the milliseconds the environment variable names
+/// (nothing when it is unset, which is always the case outside the test suite).
+async fn fault_delay(var: &str) {
+    if let Some(ms) = std::env::var(var).ok().and_then(|v| v.parse().ok()) {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+}
+
 async fn revoke_devices(tx: &mut sqlx::Transaction<'_, sqlx::Any>, user: &str) -> DbResult<()> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -1064,4 +1260,120 @@ pub struct UsageReport {
     pub verifications_accepted: i64,
     /// Distinct users that authenticated (or tried) in the period.
     pub users_authenticated: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The stores to test on: SQLite always, PostgreSQL (a fresh database) when
+    /// `COUNTERSIGN_TEST_POSTGRES_URL` names a cluster.
+    async fn stores(dir: &std::path::Path) -> Vec<Store> {
+        let sqlite = format!("sqlite://{}?mode=rwc", dir.join("t.db").display());
+        let mut out = vec![Store::open(&sqlite, None).await.unwrap()];
+        match std::env::var("COUNTERSIGN_TEST_POSTGRES_URL") {
+            Ok(cluster) if !cluster.is_empty() => {
+                use sqlx::Connection;
+                let name = format!("cs_unit_{}", uuid::Uuid::new_v4().simple());
+                let mut admin = sqlx::PgConnection::connect(&cluster).await.unwrap();
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut admin)
+                    .await
+                    .unwrap();
+                let mut url = url::Url::parse(&cluster).unwrap();
+                url.set_path(&name);
+                out.push(Store::open(url.as_str(), None).await.unwrap());
+            }
+            _ => eprintln!("PostgreSQL part skipped: COUNTERSIGN_TEST_POSTGRES_URL is not set"),
+        }
+        out
+    }
+
+    fn source() -> LogSource {
+        LogSource {
+            server_name: "test".into(),
+            server_ip: None,
+        }
+    }
+
+    async fn push(store: &Store, id: &str, created: i64) {
+        let c = NewChallenge {
+            id,
+            user_id: "u",
+            app: "app",
+            client_ip: None,
+            location: None,
+            number: 0,
+            options: &[],
+            created,
+            expires: created + 60,
+        };
+        let done = store
+            .insert_challenge(&c, 100, &source(), |_| Ok("sig".into()))
+            .await
+            .unwrap();
+        assert!(matches!(done, Inserted::Done { .. }));
+    }
+
+    #[tokio::test]
+    async fn ended_challenges_past_retention_are_pruned_and_the_pending_one_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        for store in stores(dir.path()).await {
+            assert!(store
+                .create_user("u", &Profile::default(), 0)
+                .await
+                .unwrap());
+            push(&store, "old-replaced", 1_000).await;
+            push(&store, "old-pending", 1_001).await;
+            push(&store, "recent", 5_000).await; // replaces old-pending
+            push(&store, "newest", 5_001).await; // replaces recent
+            assert_eq!(store.prune_challenges(4_000).await.unwrap(), 2);
+            for (id, kept) in [
+                ("old-replaced", false),
+                ("old-pending", false),
+                ("recent", true),
+                ("newest", true),
+            ] {
+                assert_eq!(
+                    store.challenge(id).await.unwrap().is_some(),
+                    kept,
+                    "{id} on {:?}",
+                    store.backend()
+                );
+            }
+            // The pending challenge is kept however old it is.
+            assert_eq!(store.prune_challenges(10_000).await.unwrap(), 1);
+            let newest = store.challenge("newest").await.unwrap().unwrap();
+            assert_eq!(newest.status, "pending");
+        }
+    }
+
+    #[tokio::test]
+    async fn replaced_challenges_are_logged_in_the_insert_transaction() {
+        let dir = tempfile::tempdir().unwrap();
+        for store in stores(dir.path()).await {
+            assert!(store
+                .create_user("u", &Profile::default(), 0)
+                .await
+                .unwrap());
+            push(&store, "first", 100).await;
+            push(&store, "second", 101).await;
+            let log = store
+                .query_log(&LogQuery {
+                    user: Some("u".into()),
+                    ..LogQuery::default()
+                })
+                .await
+                .unwrap();
+            assert_eq!(log.len(), 1, "{log:?}");
+            assert_eq!(
+                (
+                    log[0].mode.as_str(),
+                    log[0].result.as_str(),
+                    log[0].reason.as_deref()
+                ),
+                ("push", "denied", Some("replaced"))
+            );
+        }
+    }
 }

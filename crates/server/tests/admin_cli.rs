@@ -1,15 +1,15 @@
 //! The admin commands of the real binary, against a running server's data folder.
 
+#[macro_use]
 mod support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use support::*;
 
-#[tokio::test]
-async fn admin_commands_manage_users_keys_activations_and_report() {
+async fn admin_commands_manage_users_keys_activations_and_report(db: Db) {
     let dir = tempfile::tempdir().unwrap();
-    let s = Server::start(dir.path(), "");
+    let s = Server::start_on(&db, dir.path(), "");
 
     let (ok, out, err) = s.admin(&[
         "user",
@@ -165,10 +165,9 @@ async fn admin_commands_manage_users_keys_activations_and_report() {
     assert!(!ok && err.contains("no user"), "{err}");
 }
 
-#[tokio::test]
-async fn openapi_health_and_metrics_are_served() {
+async fn openapi_health_and_metrics_are_served(db: Db) {
     let dir = tempfile::tempdir().unwrap();
-    let s = Server::start(dir.path(), "");
+    let s = Server::start_on(&db, dir.path(), "");
     let h = http();
     let spec: Value = h
         .get(format!("{}/openapi.json", s.url))
@@ -219,3 +218,8 @@ async fn openapi_health_and_metrics_are_served() {
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "not_found");
 }
+
+on_both_databases!(
+    admin_commands_manage_users_keys_activations_and_report,
+    openapi_health_and_metrics_are_served,
+);

@@ -1,6 +1,7 @@
 //! The push protocol end to end against the real binary: activation, long-poll delivery,
 //! signed answers, number matching, and every forgery refused with its code.
 
+#[macro_use]
 mod support;
 
 use std::time::Duration;
@@ -10,9 +11,9 @@ use countersign_protocol::{Fingerprint, SigningKey};
 use reqwest::{Method, StatusCode};
 use support::*;
 
-fn server(extra: &str) -> (tempfile::TempDir, Server) {
+fn server(db: &Db, extra: &str) -> (tempfile::TempDir, Server) {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), extra);
+    let server = Server::start_on(db, dir.path(), extra);
     (dir, server)
 }
 
@@ -25,9 +26,8 @@ async fn user_with_device(s: &Server, user: &str) -> Device {
         .expect("activation succeeds")
 }
 
-#[tokio::test]
-async fn whole_flow_activation_push_long_poll_signed_answer_result() {
-    let (_dir, s) = server("");
+async fn whole_flow_activation_push_long_poll_signed_answer_result(db: Db) {
+    let (_dir, s) = server(&db, "");
     let rp = s.rp();
     let mut device = user_with_device(&s, "alice").await;
     assert_eq!(device.user, "alice");
@@ -100,9 +100,8 @@ async fn whole_flow_activation_push_long_poll_signed_answer_result() {
     assert_eq!(row["server_ip"], "127.0.0.1");
 }
 
-#[tokio::test]
-async fn approving_with_the_wrong_number_denies_the_sign_in() {
-    let (_dir, s) = server("");
+async fn approving_with_the_wrong_number_denies_the_sign_in(db: Db) {
+    let (_dir, s) = server(&db, "");
     let rp = s.rp();
     let mut device = user_with_device(&s, "bob").await;
     let push = rp.push("bob").await;
@@ -134,9 +133,8 @@ async fn approving_with_the_wrong_number_denies_the_sign_in() {
     );
 }
 
-#[tokio::test]
-async fn tls_fingerprint_printed_is_the_served_certificate() {
-    let (_dir, s) = server("");
+async fn tls_fingerprint_printed_is_the_served_certificate(db: Db) {
+    let (_dir, s) = server(&db, "");
     let r = http()
         .get(format!("{}/healthz", s.url))
         .send()
@@ -156,9 +154,8 @@ async fn tls_fingerprint_printed_is_the_served_certificate() {
     assert_eq!(uri.tls, Some(served));
 }
 
-#[tokio::test]
-async fn activation_code_is_single_use() {
-    let (_dir, s) = server("");
+async fn activation_code_is_single_use(db: Db) {
+    let (_dir, s) = server(&db, "");
     let rp = s.rp();
     rp.create_user("dave").await;
     let uri = rp.activation("dave").await;
@@ -192,9 +189,8 @@ async fn activation_code_is_single_use() {
     );
 }
 
-#[tokio::test]
-async fn activation_code_expires() {
-    let (_dir, s) = server("activation_ttl_seconds = 1");
+async fn activation_code_expires(db: Db) {
+    let (_dir, s) = server(&db, "activation_ttl_seconds = 1");
     let rp = s.rp();
     rp.create_user("erin").await;
     let uri = rp.activation("erin").await;
@@ -209,9 +205,8 @@ async fn activation_code_expires() {
     );
 }
 
-#[tokio::test]
-async fn forged_device_requests_are_refused_with_their_codes() {
-    let (_dir, s) = server("");
+async fn forged_device_requests_are_refused_with_their_codes(db: Db) {
+    let (_dir, s) = server(&db, "");
     let a = user_with_device(&s, "frank").await;
     let b = user_with_device(&s, "grace").await;
     let target = format!("/v1/devices/{}/challenges?since=0&wait=0", a.id);
@@ -334,9 +329,8 @@ async fn Reply_of(r: reqwest::Response) -> Reply {
     Reply { status, body }
 }
 
-#[tokio::test]
-async fn revoked_device_gets_device_not_activated_only_with_a_valid_signature() {
-    let (_dir, s) = server("");
+async fn revoked_device_gets_device_not_activated_only_with_a_valid_signature(db: Db) {
+    let (_dir, s) = server(&db, "");
     let a = user_with_device(&s, "heidi").await;
     assert_eq!(a.deactivate().await.status, StatusCode::NO_CONTENT);
     let target = format!("/v1/devices/{}/challenges?since=0&wait=0", a.id);
@@ -382,9 +376,8 @@ async fn revoked_device_gets_device_not_activated_only_with_a_valid_signature() 
     );
 }
 
-#[tokio::test]
-async fn second_answer_conflicts_and_expired_challenge_is_gone() {
-    let (_dir, s) = server("challenge_ttl_seconds = 1");
+async fn second_answer_conflicts_and_expired_challenge_is_gone(db: Db) {
+    let (_dir, s) = server(&db, "challenge_ttl_seconds = 1");
     let rp = s.rp();
     let mut device = user_with_device(&s, "judy").await;
     let push = rp.push("judy").await;
@@ -431,9 +424,8 @@ async fn second_answer_conflicts_and_expired_challenge_is_gone() {
     );
 }
 
-#[tokio::test]
-async fn new_push_replaces_the_pending_one_and_fraud_blocks_pushes() {
-    let (_dir, s) = server("");
+async fn new_push_replaces_the_pending_one_and_fraud_blocks_pushes(db: Db) {
+    let (_dir, s) = server(&db, "");
     let rp = s.rp();
     let mut device = user_with_device(&s, "ken").await;
     let first = rp.push("ken").await.body["id"].as_str().unwrap().to_owned();
@@ -465,9 +457,8 @@ async fn new_push_replaces_the_pending_one_and_fraud_blocks_pushes() {
     assert_eq!(rp.push("ken").await.status, StatusCode::CREATED);
 }
 
-#[tokio::test]
-async fn pushes_are_rate_limited_per_user() {
-    let (_dir, s) = server("pushes_per_minute = 3");
+async fn pushes_are_rate_limited_per_user(db: Db) {
+    let (_dir, s) = server(&db, "pushes_per_minute = 3");
     let rp = s.rp();
     user_with_device(&s, "leo").await;
     user_with_device(&s, "mia").await;
@@ -485,3 +476,80 @@ async fn pushes_are_rate_limited_per_user() {
         "other users are not limited"
     );
 }
+
+async fn an_answer_whose_client_hangs_up_is_committed_with_its_log_row(db: Db) {
+    // The server pauses 1.5 s inside the answer (fault injection), the device gives up after
+    // 300 ms and closes the connection. The answer must still be recorded, with its log row.
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start_with_env(
+        &db,
+        dir.path(),
+        "",
+        &[("COUNTERSIGN_FAULT_ANSWER_DELAY_MS", "1500")],
+    );
+    let rp = s.rp();
+    let mut device = user_with_device(&s, "oscar").await;
+    let push = rp.push("oscar").await;
+    let id = push.body["id"].as_str().unwrap().to_owned();
+    let number = push.body["number"].as_u64().unwrap() as u8;
+    assert_eq!(device.poll(5).await.unwrap().challenges.len(), 1);
+
+    let impatient = reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let body = serde_json::to_vec(&countersign_protocol::wire::AnswerRequest {
+        decision: Decision::Approve,
+        number: Some(number),
+    })
+    .unwrap();
+    let target = format!("/v1/challenges/{id}/answer");
+    let signed = countersign_protocol::SignedRequest::sign(
+        &device.key,
+        Some(&device.id),
+        "POST",
+        &target,
+        &body,
+        now(),
+    )
+    .unwrap();
+    let mut req = impatient
+        .post(format!("{}{target}", s.url))
+        .header("content-type", "application/json")
+        .body(body);
+    for (name, value) in signed.headers() {
+        req = req.header(name, value);
+    }
+    let hung_up = req.send().await;
+    assert!(
+        hung_up.as_ref().is_err_and(|e| e.is_timeout()),
+        "the client gave up before the answer was done: {hung_up:?}"
+    );
+
+    let result = rp.result(&id, 10).await;
+    assert_eq!(result.body["status"], "approved", "{result:?}");
+    let pushes: Vec<_> = rp
+        .log("oscar")
+        .await
+        .into_iter()
+        .filter(|r| r["mode"] == "push")
+        .collect();
+    assert_eq!(pushes.len(), 1, "{pushes:?}");
+    assert_eq!(pushes[0]["result"], "accepted");
+    assert_eq!(pushes[0]["device_id"], device.id.as_str());
+}
+
+on_both_databases!(
+    an_answer_whose_client_hangs_up_is_committed_with_its_log_row,
+    whole_flow_activation_push_long_poll_signed_answer_result,
+    approving_with_the_wrong_number_denies_the_sign_in,
+    tls_fingerprint_printed_is_the_served_certificate,
+    activation_code_is_single_use,
+    activation_code_expires,
+    forged_device_requests_are_refused_with_their_codes,
+    revoked_device_gets_device_not_activated_only_with_a_valid_signature,
+    second_answer_conflicts_and_expired_challenge_is_gone,
+    new_push_replaces_the_pending_one_and_fraud_blocks_pushes,
+    pushes_are_rate_limited_per_user,
+);

@@ -1,5 +1,6 @@
 //! A server restart in the middle of a flow loses nothing that was committed.
 
+#[macro_use]
 mod support;
 
 use countersign_oath::{Algorithm, Digits, Otp, Period, Secret};
@@ -8,10 +9,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 use support::*;
 
-#[tokio::test]
-async fn crash_and_restart_mid_flow_loses_nothing_committed() {
+async fn crash_and_restart_mid_flow_loses_nothing_committed(db: Db) {
     let dir = tempfile::tempdir().unwrap();
-    let s = Server::start(dir.path(), "");
+    let s = Server::start_on(&db, dir.path(), "");
     let rp = s.rp();
     rp.create_user("alice").await;
     let uri = rp.activation("alice").await;
@@ -71,3 +71,5 @@ async fn crash_and_restart_mid_flow_loses_nothing_committed() {
         .iter()
         .any(|r| r["mode"] == "push" && r["result"] == "accepted"));
 }
+
+on_both_databases!(crash_and_restart_mid_flow_loses_nothing_committed,);

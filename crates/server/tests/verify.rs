@@ -1,6 +1,7 @@
 //! Code verification against the real binary: TOTP once only, back-off and lockout, hardware
 //! tokens (CSV import, assignment, HOTP look-ahead and resynchronisation), app passwords.
 
+#[macro_use]
 mod support;
 
 use countersign_oath::{Algorithm, Digits, Otp, Secret};
@@ -8,9 +9,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 use support::*;
 
-fn server(extra: &str) -> (tempfile::TempDir, Server) {
+fn server(db: &Db, extra: &str) -> (tempfile::TempDir, Server) {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), extra);
+    let server = Server::start_on(db, dir.path(), extra);
     (dir, server)
 }
 
@@ -35,9 +36,8 @@ async fn enrol(rp: &Rp, user: &str) -> Otp {
     )
 }
 
-#[tokio::test]
-async fn totp_code_is_accepted_once_and_a_replay_is_refused() {
-    let (_dir, s) = server("");
+async fn totp_code_is_accepted_once_and_a_replay_is_refused(db: Db) {
+    let (_dir, s) = server(&db, "");
     let rp = s.rp();
     let otp = enrol(&rp, "alice").await;
     let code = otp.code_at(now());
@@ -64,9 +64,8 @@ async fn totp_code_is_accepted_once_and_a_replay_is_refused() {
     assert_eq!(log[0]["client_ip"], "198.51.100.1");
 }
 
-#[tokio::test]
-async fn codes_outside_the_one_step_window_are_wrong() {
-    let (_dir, s) = server("");
+async fn codes_outside_the_one_step_window_are_wrong(db: Db) {
+    let (_dir, s) = server(&db, "");
     let rp = s.rp();
     let otp = enrol(&rp, "bob").await;
     let far = otp.code_at(now() + 90);
@@ -76,10 +75,11 @@ async fn codes_outside_the_one_step_window_are_wrong() {
     assert_eq!(rp.verify("bob", next.as_str()).await.status, StatusCode::OK);
 }
 
-#[tokio::test]
-async fn failed_attempts_back_off_then_lock_out_until_unblocked() {
-    let (_dir, s) =
-        server("throttle_free_failures = 2\nthrottle_max_seconds = 1\nlockout_failures = 4");
+async fn failed_attempts_back_off_then_lock_out_until_unblocked(db: Db) {
+    let (_dir, s) = server(
+        &db,
+        "throttle_free_failures = 2\nthrottle_max_seconds = 1\nlockout_failures = 4",
+    );
     let rp = s.rp();
     let otp = enrol(&rp, "carol").await;
     // Two free failures, then back-off.
@@ -109,9 +109,8 @@ async fn failed_attempts_back_off_then_lock_out_until_unblocked() {
     );
 }
 
-#[tokio::test]
-async fn verification_errors_name_the_problem() {
-    let (_dir, s) = server("");
+async fn verification_errors_name_the_problem(db: Db) {
+    let (_dir, s) = server(&db, "");
     let rp = s.rp();
     let r = rp.verify("nobody", "123456").await;
     assert_eq!(
@@ -156,9 +155,8 @@ async fn verification_errors_name_the_problem() {
     );
 }
 
-#[tokio::test]
-async fn hardware_hotp_token_imported_from_csv_verifies_with_look_ahead_and_resyncs() {
-    let (dir, s) = server("hotp_look_ahead = 3");
+async fn hardware_hotp_token_imported_from_csv_verifies_with_look_ahead_and_resyncs(db: Db) {
+    let (dir, s) = server(&db, "hotp_look_ahead = 3");
     let rp = s.rp();
     rp.create_user("erin").await;
     // RFC 4226 appendix D secret, as base32.
@@ -189,9 +187,8 @@ async fn hardware_hotp_token_imported_from_csv_verifies_with_look_ahead_and_resy
     assert_eq!(rp.verify("erin", "520489").await.status, StatusCode::OK);
 }
 
-#[tokio::test]
-async fn app_passwords_are_created_verified_and_deleted() {
-    let (_dir, s) = server("");
+async fn app_passwords_are_created_verified_and_deleted(db: Db) {
+    let (_dir, s) = server(&db, "");
     let rp = s.rp();
     rp.create_user("fay").await;
     let r = rp
@@ -223,9 +220,8 @@ async fn app_passwords_are_created_verified_and_deleted() {
     assert_eq!(check(password).await.code(), "wrong_password");
 }
 
-#[tokio::test]
-async fn pskc_token_imported_from_rfc6030_figure_3_is_assigned_to_its_user_and_verifies() {
-    let (dir, s) = server("");
+async fn pskc_token_imported_from_rfc6030_figure_3_is_assigned_to_its_user_and_verifies(db: Db) {
+    let (dir, s) = server(&db, "");
     let user = "UID=jsmith,DC=example-bank,DC=net";
     let (ok, out, err) = s.admin(&["user", "add", user]);
     assert!(ok, "{out}{err}");
@@ -248,3 +244,13 @@ async fn pskc_token_imported_from_rfc6030_figure_3_is_assigned_to_its_user_and_v
     assert_eq!(rp.verify(user, "84755224").await.code(), "code_reused");
     assert_eq!(rp.verify(user, "94287082").await.status, StatusCode::OK);
 }
+
+on_both_databases!(
+    totp_code_is_accepted_once_and_a_replay_is_refused,
+    codes_outside_the_one_step_window_are_wrong,
+    failed_attempts_back_off_then_lock_out_until_unblocked,
+    verification_errors_name_the_problem,
+    hardware_hotp_token_imported_from_csv_verifies_with_look_ahead_and_resyncs,
+    app_passwords_are_created_verified_and_deleted,
+    pskc_token_imported_from_rfc6030_figure_3_is_assigned_to_its_user_and_verifies,
+);

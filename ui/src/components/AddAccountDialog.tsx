@@ -1,10 +1,11 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, type Account, type Algorithm, type NewAccount, type OtpKind, toCommandError } from "../api";
+import { api, type Account, type AddedAccounts, type Algorithm, type NewAccount, type OtpKind, toCommandError } from "../api";
 import { isActivationUri } from "../push";
 import { describedBy, Field } from "./Field";
 import { Modal } from "./Modal";
+import { type ScanInput, ScanPanel } from "./ScanPanel";
 
-type Mode = "uri" | "manual";
+type Mode = "scan" | "uri" | "manual";
 
 const EMPTY: NewAccount = {
   issuer: "",
@@ -22,19 +23,51 @@ const EMPTY: NewAccount = {
 export const VALIDATE_DELAY_MS = 150;
 
 /**
- * Add an account by pasting an otpauth:// URI, or by filling in its fields. A pasted
- * countersign://activate link goes to `onActivationUri` (push sign-in) instead.
+ * Add an account by scanning a QR code (image file, pasted or dropped image, screen, camera), by
+ * pasting an otpauth:// URI, or by filling in its fields. `scan` opens the scan tab on an input.
+ * A pasted countersign://activate link goes to `onActivationUri` (push sign-in) instead.
  */
 export function AddAccountDialog(props: {
   groups: string[];
   onAdded: (account: Account) => void;
   onClose: () => void;
   onActivationUri?: (uri: string) => void;
+  scan?: ScanInput | undefined;
+  onScanned?: (added: AddedAccounts) => void;
 }) {
-  const [mode, setMode] = useState<Mode>("uri");
+  const [mode, setMode] = useState<Mode>(props.scan ? "scan" : "uri");
+  const [scanInput, setScanInput] = useState<ScanInput | undefined>(props.scan);
+
+  // An image pasted anywhere in the dialog is scanned.
+  useEffect(() => {
+    const onPaste = (event: ClipboardEvent) => {
+      const file = pastedImage(event);
+      if (!file) return;
+      event.preventDefault();
+      void file.arrayBuffer().then((buffer) => {
+        setScanInput({ kind: "bytes", bytes: new Uint8Array(buffer), what: "the pasted image" });
+        setMode("scan");
+      });
+    };
+    window.addEventListener("paste", onPaste);
+    return () => window.removeEventListener("paste", onPaste);
+  }, []);
+
   return (
     <Modal title="Add account" onClose={props.onClose} testId="add-dialog">
       <div class="tabs" role="tablist" aria-label="How to add">
+        <button
+          type="button"
+          role="tab"
+          id="tab-scan"
+          aria-selected={mode === "scan"}
+          aria-controls="panel-add"
+          class="tab"
+          onClick={() => setMode("scan")}
+          data-testid="tab-scan"
+        >
+          Scan QR code
+        </button>
         <button
           type="button"
           role="tab"
@@ -58,8 +91,17 @@ export function AddAccountDialog(props: {
           Enter manually
         </button>
       </div>
-      <div id="panel-add" role="tabpanel" aria-labelledby={mode === "uri" ? "tab-uri" : "tab-manual"}>
-        {mode === "uri" ? (
+      <div id="panel-add" role="tabpanel" aria-labelledby={`tab-${mode}`}>
+        {mode === "scan" ? (
+          <ScanPanel
+            input={scanInput}
+            onClose={props.onClose}
+            onAdded={(added) => {
+              if (props.onScanned) props.onScanned(added);
+              else added.added.forEach(props.onAdded);
+            }}
+          />
+        ) : mode === "uri" ? (
           <UriForm onAdded={props.onAdded} onClose={props.onClose} onActivationUri={props.onActivationUri} />
         ) : (
           <ManualForm groups={props.groups} onAdded={props.onAdded} onClose={props.onClose} />
@@ -67,6 +109,14 @@ export function AddAccountDialog(props: {
       </div>
     </Modal>
   );
+}
+
+/** The first image in a paste, if any. */
+export function pastedImage(event: ClipboardEvent): File | null {
+  for (const item of Array.from(event.clipboardData?.items ?? [])) {
+    if (item.kind === "file" && item.type.startsWith("image/")) return item.getAsFile();
+  }
+  return null;
 }
 
 function UriForm(props: {

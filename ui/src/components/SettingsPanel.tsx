@@ -1,6 +1,8 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, type Settings, toCommandError, type VaultState } from "../api";
+import { ExportDialog } from "./ExportDialog";
 import { describedBy, Field } from "./Field";
+import { ImportDialog } from "./ImportDialog";
 
 const LOCK_CHOICES = [0, 1, 5, 15, 60];
 const CLEAR_CHOICES = [0, 10, 30, 60, 120];
@@ -17,9 +19,13 @@ export function SettingsPanel(props: {
   onSettings: (settings: Settings) => void;
   onVault: (state: VaultState) => void;
   onBack: () => void;
+  /** Accounts were imported: the list should be read again. */
+  onAccountsChanged?: () => void;
 }) {
   const { settings, vault } = props;
   const [error, setError] = useState<string | undefined>();
+  const [dialog, setDialog] = useState<"import" | "export" | null>(null);
+  const [imported, setImported] = useState<string | undefined>();
   const heading = useRef<HTMLHeadingElement>(null);
 
   useEffect(() => heading.current?.focus(), []);
@@ -38,7 +44,7 @@ export function SettingsPanel(props: {
       class="settings"
       data-testid="settings"
       onKeyDown={(e) => {
-        if (e.key === "Escape") {
+        if (e.key === "Escape" && !dialog) {
           e.preventDefault();
           props.onBack();
         }
@@ -114,14 +120,31 @@ export function SettingsPanel(props: {
           set, it opens on another machine too.
         </p>
         <div class="settings__buttons">
-          <button type="button" class="button" disabled title="Coming in a later version">
+          <button type="button" class="button" onClick={() => setDialog("export")} data-testid="open-export">
             Export accounts…
           </button>
-          <button type="button" class="button" disabled title="Coming in a later version">
+          <button type="button" class="button" onClick={() => setDialog("import")} data-testid="open-import">
             Import from another app…
           </button>
         </div>
+        {imported && (
+          <p class="field__hint" role="status" data-testid="import-done">
+            {imported}
+          </p>
+        )}
       </section>
+      {dialog === "export" && <ExportDialog onClose={() => setDialog(null)} />}
+      {dialog === "import" && (
+        <ImportDialog
+          onClose={() => setDialog(null)}
+          onImported={({ added, skippedDuplicates }) => {
+            setDialog(null);
+            const skipped = skippedDuplicates ? `; ${skippedDuplicates} already in the vault were skipped` : "";
+            setImported(`Imported ${added.length === 1 ? "1 account" : `${added.length} accounts`}${skipped}.`);
+            props.onAccountsChanged?.();
+          }}
+        />
+      )}
     </main>
   );
 }

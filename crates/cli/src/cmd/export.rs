@@ -18,7 +18,8 @@ pub struct Args {
     #[arg(long, value_name = "otpauth|aegis|countersign|google-qr")]
     pub format: String,
     /// Where to write (standard output when omitted, for `otpauth` and `aegis`). For
-    /// `google-qr` with several codes, `-1`, `-2`, ... is added before the extension.
+    /// `google-qr`: a folder, which gets `transfer-1.png`, `transfer-2.png`, ...; or a path
+    /// ending in `.png` (with several codes, `-1`, `-2`, ... is added before the extension).
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
     /// Read the export password (`aegis`, `countersign`) from the next line of standard input.
@@ -64,19 +65,25 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<(), CliError> {
             Ok(())
         }
         ExportFormat::GoogleQr => {
-            let out = args
-                .out
-                .as_deref()
-                .ok_or_else(|| CliError::usage("--format google-qr needs --out PATH.png"))?;
+            let out = args.out.as_deref().ok_or_else(|| {
+                CliError::usage("--format google-qr needs --out DIR (or --out FILE.png)")
+            })?;
             let pngs = export::google_qr(accounts)?;
             eprintln!("Warning: these QR codes hold the secrets in plaintext.");
-            for (i, png) in pngs.iter().enumerate() {
-                let path = if pngs.len() == 1 {
-                    out.to_owned()
-                } else {
-                    numbered(out, i + 1)
-                };
-                write_file(&path, png)?;
+            let paths = google_qr_paths(out, pngs.len());
+            if let Some(folder) = paths.first().and_then(|p| p.parent()) {
+                if !folder.as_os_str().is_empty() {
+                    create_private_dir(folder)?;
+                }
+            }
+            if let Some(existing) = paths.iter().find(|p| p.exists()) {
+                return Err(CliError::failure(format!(
+                    "{} already exists (an existing file is never overwritten)",
+                    existing.display()
+                )));
+            }
+            for (path, png) in paths.iter().zip(&pngs) {
+                write_file(path, png)?;
                 eprintln!("Wrote {}", path.display());
             }
             Ok(())
@@ -86,24 +93,41 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<(), CliError> {
 }
 
 fn export_password(ctx: &Ctx, args: &Args) -> Result<Password, CliError> {
-    let password = if args.password_stdin {
-        Password::new(ctx.read_stdin_line("the export password")?)
-    } else if ctx.interactive() {
-        let first = crate::ctx::prompt_password("Export password: ")?;
-        let again = crate::ctx::prompt_password("Repeat the export password: ")?;
-        if first.as_str() != again.as_str() {
-            return Err(CliError::input("the two passwords differ"));
-        }
-        first
-    } else {
-        return Err(CliError::usage(
-            "this export is encrypted: give its password with --password-stdin",
-        ));
-    };
-    if password.is_empty() {
-        return Err(CliError::input("the export password is empty"));
+    super::backup::new_password(ctx, args.password_stdin, "export", "--password-stdin")
+}
+
+/// Where the `count` transfer codes go: `DIR/transfer-N.png` for a folder, or the `.png` path
+/// given (numbered when there are several codes).
+fn google_qr_paths(out: &Path, count: usize) -> Vec<PathBuf> {
+    let is_png = out
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("png"));
+    (1..=count)
+        .map(|n| {
+            if !is_png {
+                out.join(format!("transfer-{n}.png"))
+            } else if count == 1 {
+                out.to_owned()
+            } else {
+                numbered(out, n)
+            }
+        })
+        .collect()
+}
+
+/// Makes the folder (and its parents) if missing; a new one is readable by its owner only.
+fn create_private_dir(folder: &Path) -> Result<(), CliError> {
+    if folder.is_dir() {
+        return Ok(());
     }
-    Ok(password)
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(folder)
+        .map_err(|e| CliError::failure(format!("cannot create {}: {e}", folder.display())))
 }
 
 fn numbered(path: &Path, n: usize) -> PathBuf {

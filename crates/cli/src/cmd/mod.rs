@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod activate;
+pub mod backup;
 pub mod code;
 pub mod export;
 pub mod import;

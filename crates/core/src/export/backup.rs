@@ -86,7 +86,7 @@ impl Backups {
         let state_path = self.folder.join(STATE);
         let text = serde_json::to_string(&state)
             .map_err(|e| Error::InvalidInput(format!("backup state: {e}")))?;
-        fs::write(&state_path, text).map_err(|e| io(&state_path, e))?;
+        write_private(&state_path, text.as_bytes()).map_err(|e| io(&state_path, e))?;
         self.prune()?;
         Ok(path)
     }
@@ -103,7 +103,9 @@ impl Backups {
             .filter_map(|e| e.file_name().into_string().ok())
             .filter(|n| n.starts_with(PREFIX) && n.ends_with(SUFFIX))
             .collect();
-        names.sort();
+        // By time, then by the sequence suffix of backups made in the same second (the first
+        // has none): a plain name sort would put `…Z-2` before `…Z`.
+        names.sort_by_cached_key(|n| order_key(n));
         Ok(names.into_iter().map(|n| self.folder.join(n)).collect())
     }
 
@@ -132,6 +134,26 @@ impl Backups {
             fs::remove_file(old).map_err(|e| io(old, e))?;
         }
         Ok(())
+    }
+}
+
+/// Writes `bytes` to `path`, readable by its owner only (the fingerprint is derived from the
+/// secrets).
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(bytes)
+}
+
+/// `(stamp, sequence)` of a backup file name; the first backup of a second is sequence 1.
+fn order_key(name: &str) -> (String, u32) {
+    let stem = &name[PREFIX.len()..name.len() - SUFFIX.len()];
+    match stem.split_once('-') {
+        Some((stamp, n)) => (stamp.to_owned(), n.parse().unwrap_or(u32::MAX)),
+        None => (stem.to_owned(), 1),
     }
 }
 

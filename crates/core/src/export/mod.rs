@@ -179,6 +179,13 @@ pub fn countersign_with_kdf(
     let mut copy = Vault::create(out, CreateOptions::password_only(password).with_kdf(kdf))?;
     if !accounts.is_empty() {
         copy.add_accounts(accounts.to_vec())?;
+        // The save kept the empty first generation as `.prev`; an export is one file.
+        let prev = crate::vault::file::previous_path(out);
+        match std::fs::remove_file(&prev) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(crate::Error::io("remove", prev, e)),
+        }
     }
     Ok(())
 }

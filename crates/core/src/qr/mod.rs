@@ -31,7 +31,9 @@ mod screen;
 mod transfer;
 
 pub use classify::{Content, ContentKind};
-pub use decode::{decode_gray, decode_image, decode_image_bytes, decode_texts, Decoded, Engine};
+pub use decode::{
+    decode_gray, decode_image, decode_image_bytes, decode_luma, decode_texts, Decoded, Engine,
+};
 pub use encode::{
     account_svg, key_uri_png, key_uri_svg, png, svg, transfer_pngs, transfer_svgs, transfer_uris,
     TRANSFER_ACCOUNTS_PER_CODE,

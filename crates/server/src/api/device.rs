@@ -18,7 +18,7 @@ use countersign_protocol::{PublicKey, SignedRequest, MAX_CLOCK_SKEW_SECONDS, MAX
 use serde::Deserialize;
 
 use super::check_text;
-use super::push::{log_push_end, signed_of};
+use super::push::{recheck_interval, signed_of};
 use crate::error::{ApiError, Json};
 use crate::state::{now, AppState, OutcomeLabels};
 use crate::store::{Answer, Burn, Device};
@@ -269,8 +269,10 @@ pub async fn poll(
             }
             return Ok(Json(ChallengeBatch { challenges, cursor }));
         }
+        let recheck = tokio::time::Instant::now() + recheck_interval(&state);
         tokio::select! {
             _ = &mut notified => {}
+            _ = tokio::time::sleep_until(recheck) => {}
             _ = tokio::time::sleep_until(deadline) => {
                 return Ok(Json(ChallengeBatch { challenges: Vec::new(), cursor: since }));
             }
@@ -317,33 +319,27 @@ pub async fn answer(
         Decision::Deny => (ChallengeStatus::Denied, Some("user_denied")),
         Decision::ReportFraud => (ChallengeStatus::Fraud, Some("reported_fraud")),
     };
-    let now = now();
-    match state
-        .store
-        .answer_challenge(
-            &id,
-            &device.user_id,
-            status.as_str(),
-            reason,
-            Some(&device.id),
-            now,
+    // The answer, the fraud block and the log row are one transaction, run in a task of its own:
+    // a client that hangs up mid-request cannot leave the answer committed without its log row
+    // (or cancel an answer the device believes it sent).
+    let task = {
+        let state = state.clone();
+        let id = id.clone();
+        let device = device.clone();
+        tokio::spawn(async move { record_answer(&state, &id, &device, status, reason).await })
+    };
+    let outcome = task.await.map_err(|e| {
+        tracing::error!(error = %e, "answer task failed");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the server failed to record the answer; try again",
         )
-        .await?
-    {
-        Answer::Done(row) => {
-            if status == ChallengeStatus::Fraud {
-                state.store.block_for_fraud(&device.user_id).await?;
-            }
-            log_push_end(&state, &row).await?;
-            state.hub.challenge_changed(&id);
-            Ok(Json(AnswerResponse { status }))
-        }
+    })??;
+    match outcome {
+        Answer::Done(..) => Ok(Json(AnswerResponse { status })),
         Answer::Unknown => Err(unknown()),
         Answer::NotPending(row) if row.status == "expired" || row.status == "pending" => {
-            if let Some(expired) = state.store.expire_if_due(&id, now).await? {
-                log_push_end(&state, &expired).await?;
-                state.hub.challenge_changed(&id);
-            }
             Err(ApiError::new(
                 StatusCode::GONE,
                 "challenge_expired",
@@ -356,6 +352,49 @@ pub async fn answer(
             format!("the challenge is {} already", row.status),
         )),
     }
+}
+
+/// Records an answer (or, when the challenge is past its expiry, the expiry), counts the log
+/// rows written and wakes the relying party's long-polls.
+async fn record_answer(
+    state: &AppState,
+    id: &str,
+    device: &Device,
+    status: ChallengeStatus,
+    reason: Option<&'static str>,
+) -> Result<Answer, sqlx::Error> {
+    let now = now();
+    let source = state.log_source();
+    let outcome = state
+        .store
+        .answer_challenge(
+            id,
+            &device.user_id,
+            status.as_str(),
+            reason,
+            Some(&device.id),
+            now,
+            &source,
+        )
+        .await?;
+    match &outcome {
+        Answer::Done(_, entry) => {
+            if let Some(entry) = entry {
+                state.count_auth(entry);
+            }
+            state.hub.challenge_changed(id);
+        }
+        Answer::NotPending(row) if row.status == "pending" => {
+            if let Some((_, entry)) = state.store.expire_if_due(id, now, &source).await? {
+                if let Some(entry) = &entry {
+                    state.count_auth(entry);
+                }
+                state.hub.challenge_changed(id);
+            }
+        }
+        _ => {}
+    }
+    Ok(outcome)
 }
 
 /// Deactivate this device (the app removes the account).

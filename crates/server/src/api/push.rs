@@ -16,7 +16,7 @@ use super::users::load_user;
 use super::{check_ip, check_text};
 use crate::error::{ApiError, Json, Query};
 use crate::state::{now, AppState, AuthEvent, Inner};
-use crate::store::{ChallengeRow, NewChallenge};
+use crate::store::{ChallengeRow, Inserted, NewChallenge};
 
 /// `POST /v1/users/{id}/push`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -135,20 +135,6 @@ pub async fn create_push(
         ));
     }
     let now = now();
-    if state.store.pushes_since(&user.id, now - 60).await?
-        >= i64::from(state.config.pushes_per_minute)
-    {
-        state.log_auth(&user, refuse("rate_limited")).await?;
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            format!(
-                "at most {} pushes per user per minute",
-                state.config.pushes_per_minute
-            ),
-        )
-        .retry_after(60));
-    }
     let (number, options) = if req.number_matching.unwrap_or(true) {
         number_options()
     } else {
@@ -167,21 +153,41 @@ pub async fn create_push(
         created: now,
         expires,
     };
-    let (_, replaced) = state
+    let inserted = state
         .store
-        .insert_challenge(&new, |seq| {
-            let challenge = challenge_of(&state, &new, seq);
-            SignedChallenge::sign(challenge, &state.server_key)
-                .map(|s| s.signature.to_string())
-                .map_err(|e| e.to_string())
-        })
+        .insert_challenge(
+            &new,
+            i64::from(state.config.pushes_per_minute),
+            &state.log_source(),
+            |seq| {
+                let challenge = challenge_of(&state, &new, seq);
+                SignedChallenge::sign(challenge, &state.server_key)
+                    .map(|s| s.signature.to_string())
+                    .map_err(|e| e.to_string())
+            },
+        )
         .await?;
-    state.metrics.challenges_created.inc();
-    for old in &replaced {
-        if let Some(row) = state.store.challenge(old).await? {
-            log_push_end(&state, &row).await?;
+    let replaced = match inserted {
+        Inserted::Done { replaced, .. } => replaced,
+        Inserted::RateLimited => {
+            state.log_auth(&user, refuse("rate_limited")).await?;
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!(
+                    "at most {} pushes per user per minute",
+                    state.config.pushes_per_minute
+                ),
+            )
+            .retry_after(60));
         }
-        state.hub.challenge_changed(old);
+    };
+    state.metrics.challenges_created.inc();
+    for (old, entry) in &replaced {
+        if let Some(entry) = entry {
+            state.count_auth(entry);
+        }
+        state.hub.challenge_changed(&old.id);
     }
     state.hub.user_changed(&user.id);
     Ok((
@@ -251,27 +257,6 @@ pub fn signed_of(state: &Inner, r: &ChallengeRow) -> Option<SignedChallenge> {
     })
 }
 
-/// Logs a push that ended (answered, replaced or expired).
-pub async fn log_push_end(state: &Inner, r: &ChallengeRow) -> Result<(), sqlx::Error> {
-    let Some(user) = state.store.user(&r.user_id).await? else {
-        return Ok(());
-    };
-    let result = match r.status.as_str() {
-        "approved" => "accepted",
-        "fraud" => "fraud",
-        "expired" => "expired",
-        _ => "denied",
-    };
-    let event = AuthEvent {
-        mode: "push",
-        result,
-        reason: r.reason.as_deref(),
-        device: r.device_id.as_deref(),
-        client_ip: r.client_ip.as_deref(),
-    };
-    state.log_auth(&user, event).await
-}
-
 /// `?wait=SECONDS`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct Wait {
@@ -314,8 +299,14 @@ pub async fn push_result(
         }
         let now = now();
         if row.expires < now {
-            if let Some(expired) = state.store.expire_if_due(&id, now).await? {
-                log_push_end(&state, &expired).await?;
+            if let Some((expired, entry)) = state
+                .store
+                .expire_if_due(&id, now, &state.log_source())
+                .await?
+            {
+                if let Some(entry) = &entry {
+                    state.count_auth(entry);
+                }
                 state.hub.challenge_changed(&id);
                 return Ok(Json(expired.into()));
             }
@@ -323,8 +314,10 @@ pub async fn push_result(
         }
         let expiry =
             tokio::time::Instant::now() + Duration::from_secs((row.expires - now + 1) as u64);
+        let recheck = tokio::time::Instant::now() + recheck_interval(&state);
         tokio::select! {
             _ = &mut notified => {}
+            _ = tokio::time::sleep_until(recheck) => {}
             _ = tokio::time::sleep_until(deadline.min(expiry)) => {
                 if tokio::time::Instant::now() >= deadline {
                     let row = state.store.challenge(&id).await?.ok_or_else(unknown)?;
@@ -333,6 +326,13 @@ pub async fn push_result(
             }
         }
     }
+}
+
+/// How long a held long-poll waits before rereading the database when nothing woke it: the
+/// configured interval, spread by ±25 % so that polls started together do not reread together.
+pub fn recheck_interval(state: &Inner) -> Duration {
+    let base = state.config.long_poll_recheck_seconds as f64;
+    Duration::from_secs_f64(base * rand::thread_rng().gen_range(0.75..1.25))
 }
 
 /// Decrements the result-poll gauge when the request ends, however it ends.

@@ -1,14 +1,23 @@
 //! `countersign-load`: a load tool for `countersign-server`.
 //!
-//! It starts the real server binary on a loopback port with a fresh data folder, then:
+//! It starts the real server binary on loopback ports with fresh data folders — one node on
+//! SQLite, or `--nodes N` nodes sharing a fresh database on the PostgreSQL cluster `--postgres`
+//! names — then:
 //!
 //! 1. activates `--devices` simulated devices (one user each) through the real APIs;
-//! 2. opens one long-poll per device and reports the server's resident memory per idle
-//!    connection (`VmRSS` from `/proc`, before and after);
-//! 3. creates challenges at `--rate` per second for `--seconds` and reports the delivery
-//!    latency (relying-party request sent → challenge received and its signature verified
-//!    on the device), p50/p99;
+//! 2. opens one long-poll per device (device `i` on node `i % N`) and reports the servers'
+//!    resident memory per idle connection (`VmRSS` from `/proc`, before and after), then holds
+//!    them for `--idle-seconds` and reports the load that costs (the long-polls' safety-net
+//!    rereads);
+//! 3. creates challenges at `--rate` per second for `--seconds`, each through another node than
+//!    the one its device polls when there are several, and reports the delivery latency
+//!    (relying-party request sent → challenge received and its signature verified on the
+//!    device), p50/p99, and the load during the phase;
 //! 4. runs `--verifications` TOTP verifications (one user each) and reports the rate.
+//!
+//! "Load" is the servers' CPU time and, on PostgreSQL, the database's: transactions and rows
+//! per second from `pg_stat_database` and the CPU time of its backends serving the benchmark
+//! database.
 //!
 //! Targets (2-core machine): 10,000 idle long-polls at ≤ 16 KB each; p99 delivery ≤ 20 ms at
 //! 200 challenges/s. Traffic goes to 127.0.0.1 only, and every loop is bounded.
@@ -55,6 +64,19 @@ struct Args {
     /// Serve plain HTTP instead of TLS (as behind a TLS-terminating proxy).
     #[arg(long)]
     no_tls: bool,
+    /// A PostgreSQL cluster URL (e.g. from `scripts/pg.sh start`): the nodes share a fresh
+    /// database on it. Without it, one node runs on SQLite.
+    #[arg(long, value_name = "URL")]
+    postgres: Option<String>,
+    /// Server nodes (several need `--postgres`).
+    #[arg(long, default_value_t = 1)]
+    nodes: usize,
+    /// Seconds to hold the idle long-polls while measuring the load they cause.
+    #[arg(long, default_value_t = 20)]
+    idle_seconds: u64,
+    /// The servers' `long_poll_recheck_seconds` (default: the server's own).
+    #[arg(long)]
+    recheck_seconds: Option<u64>,
 }
 
 const KEY: &str = "load-test-api-key-0123456789";
@@ -91,53 +113,227 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if (limit as usize) < args.devices + 100 {
         return Err(format!("open file limit {limit} is too low for {} connections; raise the hard limit (ulimit -Hn)", args.devices).into());
     }
+    if args.nodes == 0 || (args.nodes > 1 && args.postgres.is_none()) {
+        return Err("several nodes need --postgres (SQLite is one node)".into());
+    }
     let server_bin = match args.server.clone() {
         Some(p) => p,
         None => std::env::current_exe()?.with_file_name("countersign-server"),
     };
-    let data = std::env::temp_dir().join(format!("countersign-load-{}", std::process::id()));
-    std::fs::create_dir_all(&data)?;
-    std::fs::write(
-        data.join("countersign-server.toml"),
-        format!(
-            "api_keys = [\"{KEY}\"]\npushes_per_minute = 1000\nchallenge_ttl_seconds = 120\ntls = {}\n",
-            !args.no_tls
-        ),
-    )?;
-    let mut child = Command::new(&server_bin)
-        .args([
-            "--data",
-            data.to_str().ok_or("temp path")?,
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::piped())
-        .spawn()?;
-    let pid = child.id();
-    let mut lines = BufReader::new(child.stdout.take().ok_or("stdout")?).lines();
-    let mut base = String::new();
-    for line in lines.by_ref() {
-        let line = line?;
-        if let Some(url) = line.strip_prefix("countersign-server listening on ") {
-            base = url.trim().to_owned();
-        }
-        if line.starts_with("challenge-signing key") {
-            break;
+    let db = match &args.postgres {
+        Some(cluster) => Some(DbStats::fresh(cluster).await?),
+        None => None,
+    };
+    let mut nodes = Vec::with_capacity(args.nodes);
+    for n in 0..args.nodes {
+        let node = Node::start(&server_bin, &args, db.as_ref().map(|d| d.url.as_str()), n);
+        match node {
+            Ok(node) => nodes.push(node),
+            Err(e) => {
+                drop(nodes);
+                return Err(e);
+            }
         }
     }
-    std::thread::spawn(move || for _ in lines {});
-    println!(
-        "server pid {pid} at {base} ({})",
-        if args.no_tls { "plain HTTP" } else { "TLS" }
-    );
+    for node in &nodes {
+        println!(
+            "server pid {} at {} ({}, {})",
+            node.pid,
+            node.base,
+            if args.no_tls { "plain HTTP" } else { "TLS" },
+            if db.is_some() { "PostgreSQL" } else { "SQLite" }
+        );
+    }
+    run(&args, &nodes, db).await
+}
 
-    let result = run(&args, &base, pid).await;
-    let _ = child.kill();
-    let _ = child.wait();
-    let _ = std::fs::remove_dir_all(&data);
-    result
+/// One server process on its own data folder (killed, folder removed, on drop).
+struct Node {
+    child: std::process::Child,
+    pid: u32,
+    base: String,
+    data: PathBuf,
+}
+
+impl Node {
+    fn start(
+        bin: &std::path::Path,
+        args: &Args,
+        database_url: Option<&str>,
+        n: usize,
+    ) -> Result<Node, Box<dyn std::error::Error>> {
+        let data =
+            std::env::temp_dir().join(format!("countersign-load-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&data)?;
+        let mut database = database_url
+            .map(|u| format!("database_url = \"{u}\"\n"))
+            .unwrap_or_default();
+        if let Some(seconds) = args.recheck_seconds {
+            database.push_str(&format!("long_poll_recheck_seconds = {seconds}\n"));
+        }
+        std::fs::write(
+            data.join("countersign-server.toml"),
+            format!(
+                "api_keys = [\"{KEY}\"]\npushes_per_minute = 1000\nchallenge_ttl_seconds = 120\ntls = {}\n{database}",
+                !args.no_tls
+            ),
+        )?;
+        let mut child = Command::new(bin)
+            .args([
+                "--data",
+                data.to_str().ok_or("temp path")?,
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::piped())
+            .spawn()?;
+        let pid = child.id();
+        let mut lines = BufReader::new(child.stdout.take().ok_or("stdout")?).lines();
+        let mut base = String::new();
+        for line in lines.by_ref() {
+            let line = line?;
+            if let Some(url) = line.strip_prefix("countersign-server listening on ") {
+                base = url.trim().to_owned();
+            }
+            if line.starts_with("challenge-signing key") {
+                break;
+            }
+        }
+        std::thread::spawn(move || for _ in lines {});
+        let node = Node {
+            child,
+            pid,
+            base,
+            data,
+        };
+        if node.base.is_empty() {
+            return Err("the server did not start (see its output above)".into());
+        }
+        Ok(node)
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.data);
+    }
+}
+
+/// CPU seconds (user + system) a process has used; 0 when it is gone.
+fn cpu_seconds(pid: u32) -> f64 {
+    // Fields 14 and 15 of /proc/PID/stat, after the parenthesised command name, in clock ticks
+    // (USER_HZ, 100 on Linux).
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            let rest = &s[s.rfind(')')? + 2..];
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            Some((f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?) / 100.0)
+        })
+        .unwrap_or(0.0)
+}
+
+/// The benchmark database on PostgreSQL and a connection to read its statistics.
+struct DbStats {
+    url: String,
+    name: String,
+    admin: tokio::sync::Mutex<sqlx::PgConnection>,
+}
+
+/// Cumulative counters at one instant.
+#[derive(Debug, Clone, Copy, Default)]
+struct Snapshot {
+    at: Option<Instant>,
+    server_cpu: f64,
+    db_cpu: f64,
+    commits: i64,
+    rows_read: i64,
+    rows_written: i64,
+}
+
+impl DbStats {
+    async fn fresh(cluster: &str) -> Result<DbStats, Box<dyn std::error::Error>> {
+        use sqlx::Connection;
+        let name = format!("cs_load_{}", std::process::id());
+        let mut admin = sqlx::PgConnection::connect(cluster).await?;
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+            .execute(&mut admin)
+            .await?;
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await?;
+        let mut url = url::Url::parse(cluster)?;
+        url.set_path(&name);
+        Ok(DbStats {
+            url: url.to_string(),
+            name,
+            admin: tokio::sync::Mutex::new(admin),
+        })
+    }
+
+    async fn snapshot(&self, s: &mut Snapshot) -> Result<(), sqlx::Error> {
+        use sqlx::Row;
+        let mut admin = self.admin.lock().await;
+        // Statistics reach the shared counters at most once a second per backend.
+        let row = sqlx::query(
+            "SELECT xact_commit, tup_returned + tup_fetched AS rows_read,
+                    tup_inserted + tup_updated + tup_deleted AS rows_written
+             FROM pg_stat_database WHERE datname = $1",
+        )
+        .bind(&self.name)
+        .fetch_one(&mut *admin)
+        .await?;
+        s.commits = row.try_get("xact_commit")?;
+        s.rows_read = row.try_get("rows_read")?;
+        s.rows_written = row.try_get("rows_written")?;
+        let pids: Vec<i32> =
+            sqlx::query_scalar("SELECT pid FROM pg_stat_activity WHERE datname = $1")
+                .bind(&self.name)
+                .fetch_all(&mut *admin)
+                .await?;
+        s.db_cpu = pids.iter().map(|&p| cpu_seconds(p as u32)).sum();
+        Ok(())
+    }
+}
+
+async fn snapshot(nodes: &[Node], db: Option<&DbStats>) -> Snapshot {
+    let mut s = Snapshot {
+        at: Some(Instant::now()),
+        server_cpu: nodes.iter().map(|n| cpu_seconds(n.pid)).sum(),
+        ..Snapshot::default()
+    };
+    if let Some(db) = db {
+        if let Err(e) = db.snapshot(&mut s).await {
+            eprintln!("reading pg_stat_database: {e}");
+        }
+    }
+    s
+}
+
+/// Prints the load between two snapshots.
+fn report_load(what: &str, a: &Snapshot, b: &Snapshot, with_db: bool) {
+    let secs = match (a.at, b.at) {
+        (Some(a), Some(b)) => (b - a).as_secs_f64().max(0.001),
+        _ => return,
+    };
+    let mut line = format!(
+        "load {what}: servers {:.0} % CPU",
+        (b.server_cpu - a.server_cpu) / secs * 100.0
+    );
+    if with_db {
+        line.push_str(&format!(
+            "; PostgreSQL backends {:.0} % CPU, {:.0} commits/s, {:.0} rows read/s, {:.0} rows written/s",
+            (b.db_cpu - a.db_cpu) / secs * 100.0,
+            (b.commits - a.commits) as f64 / secs,
+            (b.rows_read - a.rows_read) as f64 / secs,
+            (b.rows_written - a.rows_written) as f64 / secs,
+        ));
+    }
+    println!("{line} (over {secs:.1} s)");
 }
 
 fn client(max_idle: usize) -> reqwest::Client {
@@ -252,7 +448,16 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[idx.min(sorted.len() - 1)]
 }
 
-async fn run(args: &Args, base: &str, pid: u32) -> Result<(), Box<dyn std::error::Error>> {
+async fn run(
+    args: &Args,
+    nodes: &[Node],
+    db: Option<DbStats>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let db = db.as_ref();
+    let n = nodes.len();
+    let base_of = |i: usize| nodes[i % n].base.clone();
+    let rss = || nodes.iter().map(|node| rss_kib(node.pid)).sum::<u64>();
+    let base = nodes[0].base.as_str();
     let setup_http = client(args.concurrency * 2);
     // 1. Devices.
     let started = Instant::now();
@@ -260,7 +465,7 @@ async fn run(args: &Args, base: &str, pid: u32) -> Result<(), Box<dyn std::error
     let mut tasks = Vec::with_capacity(args.devices);
     for i in 0..args.devices {
         let permit = sem.clone().acquire_owned().await?;
-        let (http, base) = (setup_http.clone(), base.to_owned());
+        let (http, base) = (setup_http.clone(), base_of(i));
         tasks.push(tokio::spawn(async move {
             let d = setup_device(http, base, i).await;
             drop(permit);
@@ -279,16 +484,16 @@ async fn run(args: &Args, base: &str, pid: u32) -> Result<(), Box<dyn std::error
 
     // 2. Idle long-polls.
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let rss_before = rss_kib(pid);
+    let rss_before = rss();
     let sent_at: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
     let latencies: Arc<Mutex<Vec<f64>>> = Arc::default();
     let stop = Arc::new(tokio::sync::Notify::new());
     let poll_http = client(args.devices + 10);
     let mut pollers = Vec::with_capacity(devices.len());
-    for d in devices {
+    for (i, d) in devices.into_iter().enumerate() {
         let (http, base, sent_at, latencies, stop) = (
             poll_http.clone(),
-            base.to_owned(),
+            base_of(i),
             sent_at.clone(),
             latencies.clone(),
             stop.clone(),
@@ -335,19 +540,32 @@ async fn run(args: &Args, base: &str, pid: u32) -> Result<(), Box<dyn std::error
     let wait_start = Instant::now();
     let mut open = 0.0;
     while wait_start.elapsed() < Duration::from_secs(120) {
-        open = metric(&metrics_http, base, "countersign_device_long_polls").await;
+        open = 0.0;
+        for node in nodes {
+            open += metric(&metrics_http, &node.base, "countersign_device_long_polls").await;
+        }
         if open >= pollers.len() as f64 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let rss_after = rss_kib(pid);
+    let rss_after = rss();
     let per_conn =
         (rss_after.saturating_sub(rss_before)) as f64 * 1024.0 / pollers.len().max(1) as f64;
     println!(
         "idle long-polls: {open} open; server RSS {rss_before} KiB -> {rss_after} KiB: {:.1} KB per idle long-poll (target <= 16 KB)",
         per_conn / 1000.0
+    );
+
+    let idle_start = snapshot(nodes, db).await;
+    tokio::time::sleep(Duration::from_secs(args.idle_seconds)).await;
+    let idle_end = snapshot(nodes, db).await;
+    report_load(
+        &format!("holding {open} idle long-polls"),
+        &idle_start,
+        &idle_end,
+        db.is_some(),
     );
 
     // 3. Delivery latency.
@@ -357,11 +575,13 @@ async fn run(args: &Args, base: &str, pid: u32) -> Result<(), Box<dyn std::error
     let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(args.rate)));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let phase = Instant::now();
+    let phase_start = snapshot(nodes, db).await;
     let mut pushes = Vec::with_capacity(total);
     for i in 0..total {
         ticker.tick().await;
         let user = users[i % users.len()].clone();
-        let (http, base, sent_at) = (push_http.clone(), base.to_owned(), sent_at.clone());
+        // Through the node after the device's: across nodes whenever there are several.
+        let (http, base, sent_at) = (push_http.clone(), base_of(i + 1), sent_at.clone());
         pushes.push(tokio::spawn(async move {
             sent_at
                 .lock()
@@ -384,6 +604,7 @@ async fn run(args: &Args, base: &str, pid: u32) -> Result<(), Box<dyn std::error
         }
     }
     let elapsed = phase.elapsed().as_secs_f64();
+    let phase_end = snapshot(nodes, db).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let mut lat = latencies.lock().map(|l| l.clone()).unwrap_or_default();
     lat.sort_by(|a, b| a.total_cmp(b));
@@ -394,6 +615,12 @@ async fn run(args: &Args, base: &str, pid: u32) -> Result<(), Box<dyn std::error
         percentile(&lat, 0.50),
         percentile(&lat, 0.99),
         lat.last().copied().unwrap_or(f64::NAN)
+    );
+    report_load(
+        &format!("creating {:.0} challenges/s", total as f64 / elapsed),
+        &phase_start,
+        &phase_end,
+        db.is_some(),
     );
     stop.notify_waiters();
     for p in &pollers {

@@ -30,6 +30,89 @@ pub fn binary() -> &'static str {
     env!("CARGO_BIN_EXE_countersign-server")
 }
 
+/// The environment variable naming a PostgreSQL cluster for the tests that need one
+/// (`scripts/pg.sh` starts a throwaway one; `make test` always sets it).
+pub const POSTGRES_ENV: &str = "COUNTERSIGN_TEST_POSTGRES_URL";
+
+/// The database a test server runs on.
+#[derive(Clone, Debug)]
+pub enum Db {
+    /// SQLite in the server's data folder (the default).
+    Sqlite,
+    /// A PostgreSQL database of its own (its URL).
+    Postgres(String),
+}
+
+impl Db {
+    /// A fresh, empty PostgreSQL database on the cluster [`POSTGRES_ENV`] names, or `None`
+    /// after printing why the test is skipped when the variable is unset.
+    pub async fn postgres(test: &str) -> Option<Db> {
+        let Some(url) = std::env::var(POSTGRES_ENV).ok().filter(|u| !u.is_empty()) else {
+            eprintln!(
+                "SKIPPED {test}: {POSTGRES_ENV} is not set (run it with scripts/pg.sh run cargo test ..., as `make test` does)"
+            );
+            return None;
+        };
+        Some(Db::Postgres(fresh_database(&url).await))
+    }
+
+    /// The config-file line that selects this database.
+    pub fn config(&self) -> String {
+        match self {
+            Db::Sqlite => String::new(),
+            Db::Postgres(url) => format!("database_url = \"{url}\"\n"),
+        }
+    }
+
+    /// The PostgreSQL URL, if it is one.
+    pub fn postgres_url(&self) -> Option<&str> {
+        match self {
+            Db::Sqlite => None,
+            Db::Postgres(url) => Some(url),
+        }
+    }
+}
+
+/// Creates a database with a unique name on the cluster `url` points at; returns its URL.
+pub async fn fresh_database(url: &str) -> String {
+    use sqlx::Connection;
+    let name = format!("cs_test_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = sqlx::PgConnection::connect(url)
+        .await
+        .unwrap_or_else(|e| panic!("{POSTGRES_ENV} names a cluster that refuses us: {e}"));
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .expect("create a test database");
+    admin.close().await.ok();
+    let mut fresh = url::Url::parse(url).expect("a valid PostgreSQL URL");
+    fresh.set_path(&name);
+    fresh.to_string()
+}
+
+/// Declares each named `async fn NAME(db: Db)` as two tests, `NAME::sqlite` and
+/// `NAME::postgres` (skipped, saying why, when no PostgreSQL cluster is configured).
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test]
+                async fn sqlite() {
+                    super::$name($crate::support::Db::Sqlite).await;
+                }
+
+                #[tokio::test]
+                async fn postgres() {
+                    if let Some(db) = $crate::support::Db::postgres(concat!(stringify!($name), "::postgres")).await {
+                        super::$name(db).await;
+                    }
+                }
+            }
+        )*
+    };
+}
+
 /// A running server process (killed on drop).
 pub struct Server {
     pub child: Child,
@@ -41,15 +124,30 @@ pub struct Server {
 impl Server {
     /// Starts a server on a fresh data folder with `extra` TOML settings.
     pub fn start(dir: &Path, extra: &str) -> Server {
+        Self::start_on(&Db::Sqlite, dir, extra)
+    }
+
+    /// Starts a server on a fresh data folder and database `db` with `extra` TOML settings.
+    pub fn start_on(db: &Db, dir: &Path, extra: &str) -> Server {
+        Self::start_with_env(db, dir, extra, &[])
+    }
+
+    /// Like [`Server::start_on`], with extra environment variables for the server process.
+    pub fn start_with_env(db: &Db, dir: &Path, extra: &str, env: &[(&str, &str)]) -> Server {
         std::fs::create_dir_all(dir).unwrap();
-        let config = format!("api_keys = [\"{API_KEY}\"]\n{extra}\n");
+        let config = format!("api_keys = [\"{API_KEY}\"]\n{}{extra}\n", db.config());
         std::fs::write(dir.join("countersign-server.toml"), config).unwrap();
-        Self::restart(dir)
+        Self::spawn(dir, env)
     }
 
     /// Starts a server on an existing data folder.
     pub fn restart(dir: &Path) -> Server {
+        Self::spawn(dir, &[])
+    }
+
+    fn spawn(dir: &Path, env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(binary())
+            .envs(env.iter().copied())
             .args([
                 "--data",
                 dir.to_str().unwrap(),
@@ -355,6 +453,37 @@ impl Device {
         for c in &batch.challenges {
             c.verify(&self.server_key, now())
                 .expect("challenge signed by the server");
+        }
+        self.cursor = batch.cursor;
+        Ok(batch)
+    }
+
+    /// One long-poll that reports a dead server or an error reply as `Err` instead of
+    /// panicking (for fail-over between nodes).
+    pub async fn try_poll(&mut self, wait: u64) -> Result<ChallengeBatch, String> {
+        let target = format!(
+            "/v1/devices/{}/challenges?since={}&wait={wait}",
+            self.id, self.cursor
+        );
+        let signed = SignedRequest::sign(&self.key, Some(&self.id), "GET", &target, b"", now())
+            .map_err(|e| e.to_string())?;
+        let mut req = self.http.get(format!("{}{target}", self.base));
+        for (name, value) in signed.headers() {
+            req = req.header(name, value);
+        }
+        let response = req.send().await.map_err(|e| format!("transport: {e}"))?;
+        let status = response.status();
+        let text = response
+            .text()
+            .await
+            .map_err(|e| format!("transport: {e}"))?;
+        if status != StatusCode::OK {
+            return Err(format!("{status}: {text}"));
+        }
+        let batch: ChallengeBatch = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+        for c in &batch.challenges {
+            c.verify(&self.server_key, now())
+                .map_err(|e| format!("challenge signature: {e}"))?;
         }
         self.cursor = batch.cursor;
         Ok(batch)
