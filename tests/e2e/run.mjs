@@ -106,8 +106,14 @@ function qrPng(text, name, scale = 6) {
  * the webview, with the dropped paths. WebDriver cannot drag from the desktop, so the event is
  * emitted through the app's own event IPC; the UI's drop handler takes it from there.
  */
-async function dropFiles(s, paths) {
-  await s.invoke("plugin:event|emit", { event: "tauri://drag-drop", payload: { paths, position: { x: 120, y: 200 } } });
+async function dropFiles(s, paths, then) {
+  // The UI subscribes to drops once the account list shows; until that subscription is in,
+  // a drop goes unheard (as it would for a person dropping during start-up), so drop again.
+  await s.until(`${then} after dropping ${paths}`, async () => {
+    await s.invoke("plugin:event|emit", { event: "tauri://drag-drop", payload: { paths, position: { x: 120, y: 200 } } });
+    await sleep(300);
+    return (await s.findAll(then)).length > 0;
+  });
 }
 
 /** The QR codes `countersign scan --json` reads in a screenshot of the app (once it is painted). */
@@ -123,6 +129,19 @@ async function scanScreenshot(s, name) {
       if (e instanceof Pending) throw e;
       return undefined; // exit 3: nothing read yet
     }
+  });
+}
+
+/** Clicks `css` (scrolled into view) until `then` matches: a click on a button below the fold can
+ * land while the page is still scrolling. */
+async function clickUntil(s, css, then) {
+  await s.until(`${then} after clicking ${css}`, async () => {
+    if ((await s.findAll(then)).length > 0) return true;
+    const button = await s.find(css);
+    await s.execute("arguments[0].scrollIntoView({block: 'center'})", { "element-6066-11e4-a52e-4f735466cecf": button.id });
+    await button.click();
+    await sleep(150);
+    return (await s.findAll(then)).length > 0;
   });
 }
 
@@ -258,7 +277,7 @@ const tests = [
   ["an image dropped on the window is scanned and adds the account once confirmed", async () => {
     const png = qrPng(DROPPED, "dropped.png");
     const before = (await rows(session)).length;
-    await dropFiles(session, [png]);
+    await dropFiles(session, [png], "[data-testid=add-dialog]");
     const result = await session.waitFor("[data-testid=scan-result]", { timeout: 20_000 });
     assert((await result.text()).includes("TOTP account Dropbox (carol@example.com)"), `the scan says what it found: ${await result.text()}`);
     assertEqual((await rows(session)).length, before, "nothing is added before the user confirms");
@@ -272,7 +291,7 @@ const tests = [
     const broken = join(work, "aegis-export.json");
     writeFileSync(broken, '{"version": 1, "header": {"slots": null, "params": null}, "db": 7}');
     const before = readFileSync(vaultPath);
-    await dropFiles(session, [broken]);
+    await dropFiles(session, [broken], "[data-testid=import-dialog]");
     const error = await session.waitFor("[data-testid=import-error]", { timeout: 20_000 });
     assert((await error.text()).includes("not a valid aegis file"), `the error names the format and the fault: ${await error.text()}`);
     assert(Buffer.compare(before, readFileSync(vaultPath)) === 0, "the vault file is unchanged");
@@ -288,7 +307,7 @@ const tests = [
         "",
       ].join("\n"),
     );
-    await dropFiles(session, [list]);
+    await dropFiles(session, [list], "[data-testid=import-dialog]");
     const summary = await session.waitFor("[data-testid=import-summary]", { timeout: 20_000 });
     assertEqual(await summary.text(), "3 accounts in this file (otpauth:// links, one per line), 1 already in the vault.", "the preview");
     assertEqual(await (await session.find("[data-testid=import-apply]")).text(), "Import 2 accounts", "duplicates are left out");
@@ -338,8 +357,8 @@ const tests = [
 
   ["show QR reveals the account only after a confirmation, and the code decodes back to it", async () => {
     const github = await findRow(session, "alice-renamed");
-    await (await session.find("[data-testid=open-settings]")).click();
-    await (await session.waitFor("[data-testid=open-export]")).click();
+    await clickUntil(session, "[data-testid=open-settings]", "[data-testid=open-export]");
+    await clickUntil(session, "[data-testid=open-export]", "[data-testid=export-tab-qr]");
     await (await session.waitFor("[data-testid=export-tab-qr]")).click();
     await (await session.waitFor(`[data-testid="show-qr-${github.id}"]`)).click();
     const warning = await session.waitFor("[data-testid=reveal-confirm]");
