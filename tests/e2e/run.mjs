@@ -371,7 +371,7 @@ const tests = [
     assertEqual(codes.map((c) => c.text), [stored], "the QR code on screen holds the stored account's URI");
 
     await (await session.find(".qr-view .button")).click(); // Hide
-    await (await session.waitFor("[data-testid=show-transfer]")).click();
+    await clickUntil(session, "[data-testid=show-transfer]", "[data-testid=reveal-confirm-show]");
     await (await session.waitFor("[data-testid=reveal-confirm-show]")).click();
     const page = await session.waitFor("[data-testid=transfer-page]");
     assert((await page.text()).startsWith("1 of 1"), `one transfer page: ${await page.text()}`);

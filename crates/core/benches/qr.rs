@@ -19,6 +19,9 @@ use qr_corpus::{generate, Size, CATEGORIES};
 
 const RUNS: usize = 3;
 
+/// Per category: images read, images, median time of each image in ms.
+type Tally = BTreeMap<&'static str, (usize, usize, Vec<f64>)>;
+
 fn main() {
     // `cargo bench` passes `--bench`; a filter argument is not supported.
     let per_category = std::env::var("QR_BENCH_PER_CATEGORY")
@@ -38,8 +41,6 @@ fn main() {
     );
     write_corpus(&corpus);
 
-    /// Codes read, codes present, and the decode times in ms.
-    type Tally = (usize, usize, Vec<f64>);
     let chains = [
         ("rqrr+pre", Chain::Rqrr),
         ("rqrr+pre→rxing", Chain::RqrrThenRxing),
@@ -49,8 +50,8 @@ fn main() {
             Chain::FastThenRqrrThenRxing,
         ),
     ];
-    // results[chain][category]
-    let mut results: Vec<BTreeMap<&str, Tally>> = vec![BTreeMap::new(); chains.len()];
+    // results[chain][category] = (read, total, times in ms)
+    let mut results: Vec<Tally> = vec![BTreeMap::new(); chains.len()];
     let mut screen_times: Vec<Vec<f64>> = vec![Vec::new(); chains.len()];
     for sample in &corpus {
         for (c, (_, chain)) in chains.iter().enumerate() {
