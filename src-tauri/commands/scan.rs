@@ -278,7 +278,7 @@ fn outcome(state: &AppState, scan: &ScanState, decoded: Vec<Decoded>) -> ScanOut
             Content::Activation(_) => {
                 activation_uri = Some(code.text().to_owned());
                 format!(
-                    "Activation URI found — paste it in Activate push ({})",
+                    "Push sign-in activation found ({})",
                     code.content
                 )
             }

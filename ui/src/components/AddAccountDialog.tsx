@@ -96,6 +96,7 @@ export function AddAccountDialog(props: {
           <ScanPanel
             input={scanInput}
             onClose={props.onClose}
+            onActivationUri={props.onActivationUri}
             onAdded={(added) => {
               if (props.onScanned) props.onScanned(added);
               else added.added.forEach(props.onAdded);

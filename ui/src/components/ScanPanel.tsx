@@ -16,7 +16,13 @@ const FRAME_SIDE = 960;
  * Add accounts from QR codes: an image file, a pasted or dropped image, the screen, or the camera.
  * What each code holds is shown first; accounts are added only when the user confirms.
  */
-export function ScanPanel(props: { input?: ScanInput | undefined; onAdded: (added: AddedAccounts) => void; onClose: () => void }) {
+export function ScanPanel(props: {
+  input?: ScanInput | undefined;
+  onAdded: (added: AddedAccounts) => void;
+  onClose: () => void;
+  /** A scanned countersign://activate code goes here (push sign-in activation). */
+  onActivationUri?: ((uri: string) => void) | undefined;
+}) {
   const [outcome, setOutcome] = useState<{ source: string; result: ScanOutcome } | null>(null);
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState<string | null>(null);
@@ -102,7 +108,7 @@ export function ScanPanel(props: { input?: ScanInput | undefined; onAdded: (adde
           {error}
         </p>
       )}
-      {outcome && <ScanResult source={outcome.source} outcome={outcome.result} onAdded={props.onAdded} />}
+      {outcome && <ScanResult source={outcome.source} outcome={outcome.result} onAdded={props.onAdded} onActivationUri={props.onActivationUri} />}
       <div class="modal__buttons">
         <button type="button" class="button" onClick={props.onClose}>
           Close
@@ -113,7 +119,12 @@ export function ScanPanel(props: { input?: ScanInput | undefined; onAdded: (adde
 }
 
 /** What a scan found, and (for accounts) the button that adds them. */
-export function ScanResult(props: { source: string; outcome: ScanOutcome; onAdded: (added: AddedAccounts) => void }) {
+export function ScanResult(props: {
+  source: string;
+  outcome: ScanOutcome;
+  onAdded: (added: AddedAccounts) => void;
+  onActivationUri?: ((uri: string) => void) | undefined;
+}) {
   const { codes, ready } = props.outcome;
   const [keep, setKeep] = useState(false);
   const [error, setError] = useState<string | undefined>();
@@ -144,6 +155,19 @@ export function ScanResult(props: { source: string; outcome: ScanOutcome; onAdde
         {codes.map((code, i) => (
           <li key={i} class={`scan__code scan__code--${code.kind}`} data-kind={code.kind}>
             {code.message}
+            {code.activationUri && props.onActivationUri && (
+              <>
+                {" "}
+                <button
+                  type="button"
+                  class="button button--small"
+                  data-testid="scan-activate"
+                  onClick={() => code.activationUri && props.onActivationUri?.(code.activationUri)}
+                >
+                  Activate push sign-in…
+                </button>
+              </>
+            )}
           </li>
         ))}
       </ul>

@@ -78,18 +78,21 @@ describe("ScanPanel", () => {
           { kind: "other", message: "Not an account: a web link, not an account: https://example.com" },
           {
             kind: "activation",
-            message: "Activation URI found — paste it in Activate push (Countersign push activation for user u at X (https://mfa))",
+            message: "Push sign-in activation found (Countersign push activation for user u at X (https://mfa))",
             activationUri: "countersign://activate?v=1",
           },
         ],
         ready: null,
       }),
     });
-    render(<ScanPanel onAdded={() => undefined} onClose={() => undefined} />);
+    const activations: string[] = [];
+    render(<ScanPanel onAdded={() => undefined} onClose={() => undefined} onActivationUri={(uri) => activations.push(uri)} />);
     fireEvent.click(screen.getByTestId("scan-screen"));
     await screen.findByText(/a web link, not an account/);
-    expect(screen.getByText(/Activation URI found — paste it in Activate push/)).toBeTruthy();
+    expect(screen.getByText(/Push sign-in activation found/)).toBeTruthy();
     expect(screen.queryByTestId("scan-add")).toBeNull();
+    fireEvent.click(screen.getByTestId("scan-activate"));
+    expect(activations).toEqual(["countersign://activate?v=1"]);
   });
 
   it("shows the shell's error for an image it cannot read", async () => {
