@@ -257,8 +257,17 @@ const tests = [
 
   ["with a password set, the lock screen refuses a wrong one", async () => {
     await (await session.find("[data-testid=open-settings]")).click();
-    await (await session.waitFor("#new-password")).type(PASSWORD);
-    await (await session.find("#repeat-password")).type(PASSWORD);
+    // The panel may still be settling (settings load) when the first keys arrive: type until
+    // each field holds the text.
+    for (const field of ["#new-password", "#repeat-password"]) {
+      await session.until(`${field} to hold the password`, async () => {
+        const input = await session.waitFor(field);
+        if ((await input.property("value")) === PASSWORD) return true;
+        await input.clear();
+        await input.type(PASSWORD);
+        return (await input.property("value")) === PASSWORD;
+      });
+    }
     await (await session.find("[data-testid=save-password]")).click();
     await session.waitFor("[role=status]", { predicate: async (e) => (await e.text()).includes("Password saved"), timeout: 20_000 });
     await session.quit();
