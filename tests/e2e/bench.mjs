@@ -11,20 +11,18 @@
 //   cargo build --features custom-protocol --bin countersign-app --example bench-vault
 //   scripts/with-keyring.sh node tests/e2e/bench.mjs
 //
-// Environment: CARGO_TARGET_DIR, COUNTERSIGN_APP, BENCH_RUNS (start-up runs per size, default 5).
+// Environment: CARGO_TARGET_DIR, COUNTERSIGN_APP, BENCH_RUNS (start-up runs per size, default 5),
+// BENCH_SIZES (account counts, default "500,10000"), BENCH_LIST=0 (skip the list benchmark).
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { Driver, ensureDisplay, onExit, spawnTracked } from "./harness.mjs";
+import { dirname, join } from "node:path";
+import { appBinary, Driver, ensureDisplay, onExit, spawnTracked } from "./harness.mjs";
 import { sleep } from "./webdriver.mjs";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const target = process.env.CARGO_TARGET_DIR ?? join(root, "target");
-const appBinary = process.env.COUNTERSIGN_APP ?? join(target, "debug", "countersign-app");
 const makeVault = join(dirname(appBinary), "examples", "bench-vault");
 const runs = Number(process.env.BENCH_RUNS ?? 5);
+const sizes = (process.env.BENCH_SIZES ?? "500,10000").split(",").map(Number);
 const work = mkdtempSync(join(tmpdir(), "countersign-bench-"));
 onExit(() => rmSync(work, { recursive: true, force: true }));
 
@@ -114,7 +112,7 @@ async function main() {
   await ensureDisplay();
   console.log(`bench: app ${appBinary}, display ${process.env.DISPLAY}, ${runs} runs per size`);
 
-  for (const count of [500, 10_000]) {
+  for (const count of sizes) {
     const vault = vaultWith(count);
     const totals = [];
     const sinceMain = [];
@@ -140,6 +138,7 @@ async function main() {
     );
   }
 
+  if (process.env.BENCH_LIST === "0") return;
   // The list with 10,000 accounts, driven through WebDriver.
   const driver = await Driver.start(appBinary, { COUNTERSIGN_VAULT: vaultWith(10_000) });
   const session = await driver.launch();

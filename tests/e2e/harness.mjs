@@ -1,11 +1,24 @@
 // What the end-to-end suite and the benchmarks share: an X display, tauri-driver with the app's
 // environment, and cleanup of every process started here.
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Session, sleep } from "./webdriver.mjs";
+
+/** The repository, the binaries the suites run, and where screenshots go. */
+export const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const target = process.env.CARGO_TARGET_DIR ?? join(root, "target");
+/** A debug binary of the target folder, unless `envName` names another. */
+export const binary = (envName, name) => process.env[envName] ?? join(target, "debug", name);
+export const appBinary = binary("COUNTERSIGN_APP", "countersign-app");
+export const screenshotDir = process.env.E2E_SCREENSHOTS ?? join(root, "docs", "screenshots");
+export const failureDir = join(root, "test-output", "e2e");
+
+/** A test that cannot run here (a tool is missing); counted apart from failures. */
+export class Pending extends Error {}
 
 const children = [];
 const exitHooks = [];
@@ -118,5 +131,62 @@ export class Driver {
     if (this.child.exitCode !== null) return;
     this.child.kill("SIGTERM");
     await new Promise((r) => this.child.once("exit", r));
+  }
+}
+
+/**
+ * Runs a suite: checks that `binaries` (`[what, path, how to build]`) exist and that a D-Bus
+ * session is there, starts the display, calls `start()` (which returns the WebDriver session the
+ * tests use), runs each `[name, fn]` of `tests` (filtered by E2E_ONLY), saves a screenshot of
+ * every failure, calls `stop()`, prints `N passed, N failed` and exits non-zero on any failure.
+ */
+export async function runSuite({ label, binaries, tests, start, stop }) {
+  const fail = (message) => {
+    console.error(`${label}: ${message}`);
+    console.log("0 passed, 1 failed");
+    process.exit(1);
+  };
+  try {
+    for (const [what, path, hint] of binaries) {
+      if (!existsSync(path)) fail(`the ${what} is not built: ${path} (${hint})`);
+    }
+    if (!process.env.DBUS_SESSION_BUS_ADDRESS) {
+      fail("no D-Bus session: run inside scripts/with-keyring.sh (a real Secret Service)");
+    }
+    await ensureDisplay();
+    mkdirSync(failureDir, { recursive: true });
+    const session = await start();
+
+    const only = process.env.E2E_ONLY;
+    let passed = 0;
+    let failed = 0;
+    let pending = 0;
+    for (const [name, run] of tests) {
+      if (only && !name.includes(only)) continue;
+      const t0 = Date.now();
+      try {
+        await run();
+        passed++;
+        console.log(`ok      ${name} (${Date.now() - t0} ms)`);
+      } catch (e) {
+        if (e instanceof Pending) {
+          pending++;
+          console.log(`pending ${name}: ${e.message}`);
+          continue;
+        }
+        failed++;
+        console.log(`FAILED  ${name}: ${e.message}`);
+        try {
+          writeFileSync(join(failureDir, `${label}-${name.replace(/\W+/g, "-")}.png`), await session.screenshot());
+        } catch {
+          // no screenshot then
+        }
+      }
+    }
+    await stop();
+    console.log(`${passed} passed, ${failed} failed${pending ? `, ${pending} pending` : ""}`);
+    process.exit(failed ? 1 : 0);
+  } catch (e) {
+    fail(e.stack ?? String(e));
   }
 }

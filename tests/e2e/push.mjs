@@ -13,21 +13,15 @@
 // for the approval sheet's screenshot; default docs/screenshots).
 // Prints one line per test and `N passed, N failed` at the end; exits non-zero on any failure.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
-import { Driver, ensureDisplay, onExit, spawnTracked } from "./harness.mjs";
+import { appBinary, binary, Driver, onExit, runSuite, screenshotDir, spawnTracked } from "./harness.mjs";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const target = process.env.CARGO_TARGET_DIR ?? join(root, "target");
-const appBinary = process.env.COUNTERSIGN_APP ?? join(target, "debug", "countersign-app");
-const serverBinary = process.env.COUNTERSIGN_SERVER ?? join(target, "debug", "countersign-server");
-const screenshotDir = process.env.E2E_SCREENSHOTS ?? join(root, "docs", "screenshots");
-const failureDir = join(root, "test-output", "e2e");
+const serverBinary = binary("COUNTERSIGN_SERVER", "countersign-server");
 const work = mkdtempSync(join(tmpdir(), "countersign-e2e-push-"));
 const vaultPath = join(work, "vault.csv1");
 const serverData = join(work, "server");
@@ -311,56 +305,21 @@ const tests = [
 ];
 
 // --- runner -----------------------------------------------------------------------------------
-async function main() {
-  for (const [what, path, hint] of [
+await runSuite({
+  label: "e2e-push",
+  binaries: [
     ["app", appBinary, "cargo build --features custom-protocol --bin countersign-app"],
     ["server", serverBinary, "cargo build -p countersign-server"],
-  ]) {
-    if (!existsSync(path)) {
-      console.error(`e2e-push: the ${what} is not built: ${path} (${hint})`);
-      console.log("0 passed, 1 failed");
-      process.exit(1);
-    }
-  }
-  if (!process.env.DBUS_SESSION_BUS_ADDRESS) {
-    console.error("e2e-push: no D-Bus session: run inside scripts/with-keyring.sh (a real Secret Service)");
-    console.log("0 passed, 1 failed");
-    process.exit(1);
-  }
-  await ensureDisplay();
-  mkdirSync(failureDir, { recursive: true });
-  server = await MfaServer.start();
-  driver = await Driver.start(appBinary, { COUNTERSIGN_VAULT: vaultPath });
-  session = await driver.launch();
-
-  const only = process.env.E2E_ONLY;
-  let passed = 0;
-  let failed = 0;
-  for (const [name, run] of tests) {
-    if (only && !name.includes(only)) continue;
-    const t0 = Date.now();
-    try {
-      await run();
-      passed++;
-      console.log(`ok      ${name} (${Date.now() - t0} ms)`);
-    } catch (e) {
-      failed++;
-      console.log(`FAILED  ${name}: ${e.message}`);
-      try {
-        if (session) writeFileSync(join(failureDir, `push-${name.replace(/\W+/g, "-")}.png`), await session.screenshot());
-      } catch {
-        // no screenshot then
-      }
-    }
-  }
-  if (session) await session.quit();
-  if (driver && driver.child.exitCode === null) await driver.stop();
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
-}
-
-main().catch((e) => {
-  console.error(`e2e-push: ${e.stack ?? e}`);
-  console.log("0 passed, 1 failed");
-  process.exit(1);
+  ],
+  tests,
+  start: async () => {
+    server = await MfaServer.start();
+    driver = await Driver.start(appBinary, { COUNTERSIGN_VAULT: vaultPath });
+    session = await driver.launch();
+    return session;
+  },
+  stop: async () => {
+    await session.quit();
+    if (driver.child.exitCode === null) await driver.stop();
+  },
 });

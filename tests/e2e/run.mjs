@@ -14,17 +14,11 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { Driver, ensureDisplay, onExit, spawnTracked } from "./harness.mjs";
+import { join } from "node:path";
+import { appBinary, binary, Driver, failureDir, onExit, Pending, runSuite, screenshotDir, spawnTracked } from "./harness.mjs";
 import { Key, sleep } from "./webdriver.mjs";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const target = process.env.CARGO_TARGET_DIR ?? join(root, "target");
-const appBinary = process.env.COUNTERSIGN_APP ?? join(target, "debug", "countersign-app");
-const cliBinary = process.env.COUNTERSIGN_CLI ?? join(target, "debug", "countersign");
-const screenshotDir = process.env.E2E_SCREENSHOTS ?? join(root, "docs", "screenshots");
-const failureDir = join(root, "test-output", "e2e");
+const cliBinary = binary("COUNTERSIGN_CLI", "countersign");
 const work = mkdtempSync(join(tmpdir(), "countersign-e2e-"));
 const vaultPath = join(work, "vault.csv1");
 const PASSWORD = "e2e correct horse battery";
@@ -32,7 +26,6 @@ const PASSWORD = "e2e correct horse battery";
 const GITHUB = "otpauth://totp/GitHub:alice%40example.com?secret=JBSWY3DPEHPK3PXP&issuer=GitHub";
 const PROTON = "otpauth://totp/Proton:bob?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Proton";
 
-class Pending extends Error {}
 onExit(() => rmSync(work, { recursive: true, force: true }));
 
 // --- helpers ----------------------------------------------------------------------------------
@@ -456,58 +449,17 @@ async function shot(name) {
 }
 
 // --- runner -----------------------------------------------------------------------------------
-async function main() {
-  for (const [what, path] of [["app", appBinary]]) {
-    if (!existsSync(path)) {
-      console.error(`e2e: the ${what} is not built: ${path}`);
-      console.log("0 passed, 1 failed");
-      process.exit(1);
-    }
-  }
-  if (!process.env.DBUS_SESSION_BUS_ADDRESS) {
-    console.error("e2e: no D-Bus session: run inside scripts/with-keyring.sh (a real Secret Service)");
-    console.log("0 passed, 1 failed");
-    process.exit(1);
-  }
-  await ensureDisplay();
-  mkdirSync(failureDir, { recursive: true });
-  driver = await Driver.start(appBinary, { COUNTERSIGN_VAULT: vaultPath });
-  session = await driver.launch();
-
-  const only = process.env.E2E_ONLY;
-  let passed = 0;
-  let failed = 0;
-  let pending = 0;
-  for (const [name, run] of tests) {
-    if (only && !name.includes(only)) continue;
-    const t0 = Date.now();
-    try {
-      await run();
-      passed++;
-      console.log(`ok      ${name} (${Date.now() - t0} ms)`);
-    } catch (e) {
-      if (e instanceof Pending) {
-        pending++;
-        console.log(`pending ${name}: ${e.message}`);
-        continue;
-      }
-      failed++;
-      console.log(`FAILED  ${name}: ${e.message}`);
-      try {
-        if (session) writeFileSync(join(failureDir, `${name.replace(/\W+/g, "-")}.png`), await session.screenshot());
-      } catch {
-        // no screenshot then
-      }
-    }
-  }
-  if (session) await session.quit();
-  if (driver && driver.child.exitCode === null) await driver.stop();
-  console.log(`${passed} passed, ${failed} failed${pending ? `, ${pending} pending` : ""}`);
-  process.exit(failed ? 1 : 0);
-}
-
-main().catch((e) => {
-  console.error(`e2e: ${e.stack ?? e}`);
-  console.log("0 passed, 1 failed");
-  process.exit(1);
+await runSuite({
+  label: "e2e",
+  binaries: [["app", appBinary, "cargo build --features custom-protocol --bin countersign-app"]],
+  tests,
+  start: async () => {
+    driver = await Driver.start(appBinary, { COUNTERSIGN_VAULT: vaultPath });
+    session = await driver.launch();
+    return session;
+  },
+  stop: async () => {
+    await session.quit();
+    if (driver.child.exitCode === null) await driver.stop();
+  },
 });

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, type Account, type AddedAccounts, type Algorithm, type NewAccount, type OtpKind, toCommandError } from "../api";
 import { isActivationUri } from "../push";
-import { describedBy, Field } from "./Field";
+import { describedBy, DialogButtons, Field, LinkField } from "./Field";
 import { Modal } from "./Modal";
 import { type ScanInput, ScanPanel } from "./ScanPanel";
 
@@ -129,8 +129,8 @@ function UriForm(props: {
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
 
-  const submit = async (event: Event) => {
-    event.preventDefault();
+  const submit = async (event?: Event) => {
+    event?.preventDefault();
     if (!uri.trim()) {
       setError("Paste the otpauth:// link the site showed as a QR code.");
       return;
@@ -152,33 +152,20 @@ function UriForm(props: {
   const hint = "Starts with otpauth://totp/ or otpauth://hotp/ (a countersign://activate link sets up push sign-in)";
   return (
     <form onSubmit={submit} noValidate>
-      <Field id="uri" label="Link (otpauth:// URI)" error={error} hint={hint}>
-        <textarea
-          id="uri"
-          name="uri"
-          rows={3}
-          data-autofocus
-          spellcheck={false}
-          autocomplete="off"
-          value={uri}
-          onInput={(e) => {
-            setUri(e.currentTarget.value);
-            setError(undefined);
-          }}
-          onKeyDown={(e) => {
-            if (e.key === "Enter" && !e.shiftKey) void submit(e);
-          }}
-          {...describedBy("uri", error, hint)}
-        />
-      </Field>
-      <div class="modal__buttons">
-        <button type="button" class="button" onClick={props.onClose}>
-          Cancel
-        </button>
-        <button type="submit" class="button button--primary" disabled={busy} data-testid="add-submit">
-          Add
-        </button>
-      </div>
+      <LinkField
+        id="uri"
+        label="Link (otpauth:// URI)"
+        hint={hint}
+        error={error}
+        rows={3}
+        value={uri}
+        onInput={(value) => {
+          setUri(value);
+          setError(undefined);
+        }}
+        onSubmit={() => void submit()}
+      />
+      <DialogButtons submit="Add" busy={busy} onCancel={props.onClose} testId="add-submit" />
     </form>
   );
 }
@@ -343,14 +330,7 @@ function ManualForm(props: { groups: string[]; onAdded: (account: Account) => vo
           {general}
         </p>
       )}
-      <div class="modal__buttons">
-        <button type="button" class="button" onClick={props.onClose}>
-          Cancel
-        </button>
-        <button type="submit" class="button button--primary" disabled={busy} data-testid="add-submit">
-          Add
-        </button>
-      </div>
+      <DialogButtons submit="Add" busy={busy} onCancel={props.onClose} testId="add-submit" />
     </form>
   );
 }

@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { api, type Account, toCommandError } from "../api";
 import { AccountIcon } from "./AccountIcon";
-import { describedBy, Field } from "./Field";
+import { describedBy, DialogButtons, Field } from "./Field";
 import { Modal } from "./Modal";
 
 /** Icons are scaled to this many pixels square before they are stored in the vault. */
@@ -122,14 +122,7 @@ export function EditAccountDialog(props: {
             {error.message}
           </p>
         )}
-        <div class="modal__buttons">
-          <button type="button" class="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="button button--primary" disabled={busy} data-testid="edit-save">
-            Save
-          </button>
-        </div>
+        <DialogButtons submit="Save" busy={busy} onCancel={props.onClose} testId="edit-save" />
       </form>
     </Modal>
   );

@@ -28,3 +28,54 @@ export function describedBy(id: string, error: string | undefined, hint?: string
     "aria-describedby": error ? `${id}-error` : hint ? `${id}-hint` : undefined,
   } as const;
 }
+
+/**
+ * A field to paste a link into (an otpauth:// URI, an activation link): a textarea where Enter
+ * submits and Shift+Enter is left alone; typing clears the error.
+ */
+export function LinkField(props: {
+  id: string;
+  label: string;
+  hint: string;
+  error: string | undefined;
+  rows: number;
+  value: string;
+  onInput: (value: string) => void;
+  onSubmit: () => void;
+}) {
+  return (
+    <Field id={props.id} label={props.label} error={props.error} hint={props.hint}>
+      <textarea
+        id={props.id}
+        name={props.id}
+        rows={props.rows}
+        data-autofocus
+        spellcheck={false}
+        autocomplete="off"
+        value={props.value}
+        onInput={(e) => props.onInput(e.currentTarget.value)}
+        onKeyDown={(e) => {
+          if (e.key === "Enter" && !e.shiftKey) {
+            e.preventDefault();
+            props.onSubmit();
+          }
+        }}
+        {...describedBy(props.id, props.error, props.hint)}
+      />
+    </Field>
+  );
+}
+
+/** A dialog's Cancel and submit buttons. */
+export function DialogButtons(props: { submit: string; busy?: boolean; onCancel: () => void; testId?: string }) {
+  return (
+    <div class="modal__buttons">
+      <button type="button" class="button" onClick={props.onCancel}>
+        Cancel
+      </button>
+      <button type="submit" class="button button--primary" disabled={props.busy} data-testid={props.testId}>
+        {props.submit}
+      </button>
+    </div>
+  );
+}

@@ -1,7 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, type ActivationSummary, type PushAccount } from "../api";
 import { errorMessage } from "../push";
-import { describedBy, Field } from "./Field";
+import { DialogButtons, LinkField } from "./Field";
 import { Modal } from "./Modal";
 
 export interface PushActivateDialogProps {
@@ -117,35 +117,20 @@ export function PushActivateDialog(props: PushActivateDialogProps) {
             void read(uri);
           }}
         >
-          <Field id="activation-uri" label="Activation link" error={error} hint="Starts with countersign://activate">
-            <textarea
-              id="activation-uri"
-              rows={4}
-              data-autofocus
-              spellcheck={false}
-              autocomplete="off"
-              value={uri}
-              onInput={(e) => {
-                setUri(e.currentTarget.value);
-                setError(undefined);
-              }}
-              onKeyDown={(e) => {
-                if (e.key === "Enter" && !e.shiftKey) {
-                  e.preventDefault();
-                  void read(uri);
-                }
-              }}
-              {...describedBy("activation-uri", error, "Starts with countersign://activate")}
-            />
-          </Field>
-          <div class="modal__buttons">
-            <button type="button" class="button" onClick={props.onClose}>
-              Cancel
-            </button>
-            <button type="submit" class="button button--primary" disabled={busy} data-testid="activation-continue">
-              Continue
-            </button>
-          </div>
+          <LinkField
+            id="activation-uri"
+            label="Activation link"
+            hint="Starts with countersign://activate"
+            error={error}
+            rows={4}
+            value={uri}
+            onInput={(value) => {
+              setUri(value);
+              setError(undefined);
+            }}
+            onSubmit={() => void read(uri)}
+          />
+          <DialogButtons submit="Continue" busy={busy} onCancel={props.onClose} testId="activation-continue" />
         </form>
       )}
     </Modal>
