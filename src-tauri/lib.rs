@@ -16,6 +16,7 @@ pub mod state;
 #[cfg(desktop)]
 pub mod tray;
 pub mod views;
+mod webview;
 
 use std::sync::Arc;
 
@@ -73,6 +74,7 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
 /// Starts the app. On mobile this is the entry point the platform calls.
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
+    webview::before_start();
     let builder = tauri::Builder::default()
         .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_notification::init())
@@ -100,6 +102,7 @@ pub fn run() {
                     .notification()
                     .on_action(move |_| tray::show_window(&shown));
             }
+            webview::make_lean(app);
             camera::enable(app);
             // Open the vault (keystore, file, decryption) while the webview loads; the UI's
             // first `vault_state` waits for this instead of starting the work itself. Push

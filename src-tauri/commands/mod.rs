@@ -18,6 +18,8 @@ pub(crate) fn unix_now() -> u64 {
 }
 
 #[cfg(test)]
+mod ipc;
+#[cfg(test)]
 mod push_tests;
 #[cfg(test)]
 mod tests;

@@ -7,9 +7,7 @@ use countersign_core::qr;
 use countersign_core::{Account, Password, Unlock, Vault};
 use countersign_oath::KeyUri;
 use serde_json::{json, Value};
-use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::INVOKE_KEY;
-use tauri::webview::InvokeRequest;
+use tauri::ipc::InvokeBody;
 
 use super::{file_bytes, Harness, GITHUB_URI, PASSWORD};
 
@@ -27,19 +25,7 @@ fn invoke_raw(
     for (name, value) in headers {
         map.insert(*name, value.parse().unwrap());
     }
-    tauri::test::get_ipc_response(
-        &harness.window,
-        InvokeRequest {
-            cmd: cmd.into(),
-            callback: CallbackFn(0),
-            error: CallbackFn(1),
-            url: "tauri://localhost".parse().unwrap(),
-            body: InvokeBody::Raw(body),
-            headers: map,
-            invoke_key: INVOKE_KEY.to_string(),
-        },
-    )
-    .map(|body| body.deserialize::<Value>().unwrap())
+    super::super::ipc::invoke_with(&harness.window, cmd, InvokeBody::Raw(body), map)
 }
 
 fn png_of(text: &str) -> Vec<u8> {

@@ -49,6 +49,27 @@ async fn setup() -> Setup {
     }
 }
 
+impl Setup {
+    /// Answers challenge `id` through the listener's client, checks the server recorded it with
+    /// `expected` status, and returns what the relying party's result poll sees.
+    async fn answer(
+        &self,
+        id: &str,
+        decision: Decision,
+        number: Option<u8>,
+        expected: ChallengeStatus,
+    ) -> serde_json::Value {
+        let outcome = self
+            .listener
+            .client()
+            .answer(id, decision, number)
+            .await
+            .unwrap();
+        assert_eq!(outcome, AnswerOutcome::Recorded { status: expected });
+        self.server.result(id).await
+    }
+}
+
 #[tokio::test]
 async fn activation_push_and_approval_with_the_right_number_reach_the_relying_party() {
     let server = Server::start(ServerOptions::default());
@@ -158,19 +179,9 @@ async fn deny_is_reported_to_the_relying_party_as_user_denied() {
     let (id, _) = s.server.push("alice", "Mail").await;
     let c = next_challenge(&mut s.events, 10 * SECOND).await.unwrap();
     assert_eq!(c.challenge.id, id);
-    let outcome = s
-        .listener
-        .client()
-        .answer(&id, Decision::Deny, None)
-        .await
-        .unwrap();
-    assert_eq!(
-        outcome,
-        AnswerOutcome::Recorded {
-            status: ChallengeStatus::Denied
-        }
-    );
-    let r = s.server.result(&id).await;
+    let r = s
+        .answer(&id, Decision::Deny, None, ChallengeStatus::Denied)
+        .await;
     assert_eq!(
         (r["status"].as_str(), r["reason"].as_str()),
         (Some("denied"), Some("user_denied")),
@@ -190,19 +201,9 @@ async fn a_wrong_number_denies_the_sign_in() {
         .iter()
         .find(|o| Some(**o) != number)
         .unwrap();
-    let outcome = s
-        .listener
-        .client()
-        .answer(&id, Decision::Approve, Some(wrong))
-        .await
-        .unwrap();
-    assert_eq!(
-        outcome,
-        AnswerOutcome::Recorded {
-            status: ChallengeStatus::Denied
-        }
-    );
-    let r = s.server.result(&id).await;
+    let r = s
+        .answer(&id, Decision::Approve, Some(wrong), ChallengeStatus::Denied)
+        .await;
     assert_eq!(
         (r["status"].as_str(), r["reason"].as_str()),
         (Some("denied"), Some("wrong_number")),
@@ -215,19 +216,10 @@ async fn reporting_fraud_blocks_later_pushes() {
     let mut s = setup().await;
     let (id, _) = s.server.push("alice", "Payroll").await;
     next_challenge(&mut s.events, 10 * SECOND).await.unwrap();
-    let outcome = s
-        .listener
-        .client()
-        .answer(&id, Decision::ReportFraud, None)
-        .await
-        .unwrap();
-    assert_eq!(
-        outcome,
-        AnswerOutcome::Recorded {
-            status: ChallengeStatus::Fraud
-        }
-    );
-    assert_eq!(s.server.result(&id).await["status"], "fraud");
+    let r = s
+        .answer(&id, Decision::ReportFraud, None, ChallengeStatus::Fraud)
+        .await;
+    assert_eq!(r["status"], "fraud", "{r}");
     let (status, body) = s.server.try_push("alice", "Payroll").await;
     assert_eq!(status, 403, "{body}");
     assert_eq!(body["error"]["code"], "fraud_blocked");
