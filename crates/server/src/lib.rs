@@ -7,6 +7,7 @@
 //! See `docs/server.md` in the repository for the operator's guide.
 #![forbid(unsafe_code)]
 
+pub mod accept;
 pub mod admin;
 pub mod api;
 pub mod config;

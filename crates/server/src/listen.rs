@@ -2,7 +2,8 @@
 //!
 //! Every node runs [`run`]: one connection `LISTEN`s on [`NOTIFY_CHANNEL`], where the
 //! challenges trigger announces each new challenge (`u:<user id>`) and each status change
-//! (`c:<challenge id>`), and the task wakes the long-polls this node holds through the
+//! (`c:<challenge id>`), the devices trigger each device removal (`u:<user id>`: the device's
+//! long-poll rereads it and ends with `device_not_activated`), and the task wakes the long-polls this node holds through the
 //! [`Hub`](crate::hub::Hub). Notifications are only a fast path: whenever the listening
 //! connection is (re)established, every held long-poll is woken to reread the database from its
 //! cursor, so nothing sent while the node was not listening is lost; and each long-poll also

@@ -115,6 +115,10 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     listener.set_nonblocking(true)?;
     let bound = listener.local_addr()?;
     let Prepared { state, tls } = prepare(config, bound).await?;
+    let rustls = match &tls {
+        Some(t) => Some(load_rustls(t)?),
+        None => None,
+    };
 
     println!("countersign-server listening on {}", state.public_url);
     println!("data folder: {}", state.config.data_dir.display());
@@ -145,30 +149,8 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
             state.config.database_url.clone(),
         ))
     });
-    let app = crate::api::router(state.clone()).into_make_service();
-    let handle = axum_server::Handle::new();
-    let shutdown = handle.clone();
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        shutdown.graceful_shutdown(Some(Duration::from_secs(5)));
-    });
-    let result = match tls {
-        Some(t) => {
-            let _ = rustls::crypto::ring::default_provider().install_default();
-            let rustls =
-                axum_server::tls_rustls::RustlsConfig::from_pem_file(&t.cert, &t.key).await?;
-            axum_server::from_tcp_rustls(listener, rustls)
-                .handle(handle)
-                .serve(app)
-                .await
-        }
-        None => {
-            axum_server::from_tcp(listener)
-                .handle(handle)
-                .serve(app)
-                .await
-        }
-    };
+    let app = crate::api::router(state.clone());
+    let result = crate::accept::serve(listener, rustls, app, shutdown_signal()).await;
     housekeeping.abort();
     if let Some(task) = notifications {
         task.abort();
@@ -177,7 +159,25 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     result.map_err(ServeError::Io)
 }
 
-/// Expires unanswered challenges (logging them and waking their waiters), forgets spent nonces
+fn load_rustls(t: &TlsFiles) -> Result<Arc<rustls::ServerConfig>, ServeError> {
+    let read = |path: &std::path::Path| {
+        std::fs::read(path).map_err(|source| {
+            ServeError::Tls(tls::TlsError::Io {
+                path: path.to_owned(),
+                source,
+            })
+        })
+    };
+    let (cert, key) = (read(&t.cert)?, read(&t.key)?);
+    crate::accept::rustls_config(&cert, &key)
+        .map_err(|e| ServeError::Tls(tls::TlsError::Config(e.to_string())))
+}
+
+/// How far back (seconds) each housekeeping round looks for device removals.
+const REMOVAL_WINDOW_SECONDS: i64 = 3;
+
+/// Expires unanswered challenges (logging them and waking their waiters), ends the long-polls of
+/// devices another process or node removed (see [`REMOVAL_WINDOW_SECONDS`]), forgets spent nonces
 /// every 30 s and deletes ended challenges past their retention every 10 minutes. Every node
 /// runs it; each statement is safe to run on several nodes at once.
 async fn housekeeping(state: AppState) {
@@ -186,7 +186,11 @@ async fn housekeeping(state: AppState) {
     loop {
         tick.tick().await;
         round += 1;
-        match state.store.expire_due(now(), &state.log_source()).await {
+        match state
+            .store
+            .expire_due(None, now(), &state.log_source())
+            .await
+        {
             Ok(rows) => {
                 for (row, entry) in rows {
                     if let Some(entry) = entry {
@@ -196,6 +200,21 @@ async fn housekeeping(state: AppState) {
                 }
             }
             Err(e) => tracing::warn!(error = %e, "expiring challenges"),
+        }
+        // Device removals by another process (an admin command on SQLite) or node: end their
+        // long-polls. The window overlaps the previous rounds, so a removal committed late in
+        // its second is still seen; waking a user twice costs one reread.
+        match state
+            .store
+            .users_with_devices_removed_since(now() - REMOVAL_WINDOW_SECONDS)
+            .await
+        {
+            Ok(users) => {
+                for user in users {
+                    state.hub.user_changed(&user);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "reading device removals"),
         }
         if round % 30 == 0 {
             if let Err(e) = state.store.prune_nonces(now()).await {

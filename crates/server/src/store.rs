@@ -7,8 +7,8 @@
 //! PostgreSQL locks the row that serialises them (the user, the sequence counter) first.
 //!
 //! On PostgreSQL, `migrations/postgres/` adds what only it has: a trigger that `NOTIFY`s every
-//! new challenge (`u:<user id>`) and every challenge status change (`c:<challenge id>`) on the
-//! [`NOTIFY_CHANNEL`] channel, so every node can wake the long-polls it holds (see
+//! new challenge and every device removal (`u:<user id>`) and every challenge status change
+//! (`c:<challenge id>`) on the [`NOTIFY_CHANNEL`] channel, so every node can wake the long-polls it holds (see
 //! [`crate::listen`]).
 
 use std::str::FromStr;
@@ -618,7 +618,7 @@ impl Store {
     pub async fn delete_device(&self, id: &str, now: i64) -> DbResult<bool> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO revoked_devices (id, public_key, revoked) SELECT id, public_key, $2 FROM devices WHERE id = $1
+            "INSERT INTO revoked_devices (id, public_key, revoked, user_id) SELECT id, public_key, $2, user_id FROM devices WHERE id = $1
              ON CONFLICT (id) DO NOTHING",
         )
         .bind(id)
@@ -639,6 +639,18 @@ impl Store {
             .bind(id)
             .fetch_optional(&self.pool)
             .await
+    }
+
+    /// The users whose devices were removed (deactivated, user reset or deleted) at or after
+    /// `since`, by any process or node: what lets a long-poll end with `device_not_activated`
+    /// when another process (an admin command on SQLite) removed its device.
+    pub async fn users_with_devices_removed_since(&self, since: i64) -> DbResult<Vec<String>> {
+        sqlx::query_scalar(
+            "SELECT DISTINCT user_id FROM revoked_devices WHERE revoked >= $1 AND user_id IS NOT NULL",
+        )
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await
     }
 
     /// Remembers a device request nonce; `false` when it was seen already (a replay).
@@ -828,42 +840,21 @@ impl Store {
         Ok(Answer::Done(row, entry.map(Box::new)))
     }
 
-    /// Marks a pending challenge past its expiry as expired and logs it; returns the row and
-    /// its log row if this call did.
-    pub async fn expire_if_due(
-        &self,
-        id: &str,
-        now: i64,
-        source: &LogSource,
-    ) -> DbResult<Option<(ChallengeRow, Option<LogEntry>)>> {
-        let mut tx = self.pool.begin().await?;
-        let row: Option<ChallengeRow> = sqlx::query_as(
-            "UPDATE challenges SET status = 'expired', reason = 'no_answer' WHERE id = $1 AND status = 'pending' AND expires < $2 RETURNING *",
-        )
-        .bind(id)
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = row else {
-            tx.rollback().await?;
-            return Ok(None);
-        };
-        let entry = log_push_end(&mut tx, source, &row, now).await?;
-        tx.commit().await?;
-        Ok(Some((row, entry)))
-    }
-
-    /// Marks every pending challenge past its expiry as expired, logs them, and returns them.
+    /// Marks every pending challenge past its expiry (or only challenge `only`, if it is) as
+    /// expired, logs them, and returns those this call expired with their log rows.
     pub async fn expire_due(
         &self,
+        only: Option<&str>,
         now: i64,
         source: &LogSource,
     ) -> DbResult<Vec<(ChallengeRow, Option<LogEntry>)>> {
         let mut tx = self.pool.begin().await?;
         let rows: Vec<ChallengeRow> = sqlx::query_as(
-            "UPDATE challenges SET status = 'expired', reason = 'no_answer' WHERE status = 'pending' AND expires < $1 RETURNING *",
+            "UPDATE challenges SET status = 'expired', reason = 'no_answer'
+             WHERE status = 'pending' AND expires < $1 AND ($2 IS NULL OR id = $2) RETURNING *",
         )
         .bind(now)
+        .bind(only)
         .fetch_all(&mut *tx)
         .await?;
         if rows.is_empty() {
@@ -1220,7 +1211,7 @@ async fn revoke_devices(tx: &mut sqlx::Transaction<'_, sqlx::Any>, user: &str) -
         .map(|d| d.as_secs() as i64)
         .unwrap_or_default();
     sqlx::query(
-        "INSERT INTO revoked_devices (id, public_key, revoked) SELECT id, public_key, $2 FROM devices WHERE user_id = $1
+        "INSERT INTO revoked_devices (id, public_key, revoked, user_id) SELECT id, public_key, $2, user_id FROM devices WHERE user_id = $1
          ON CONFLICT (id) DO NOTHING",
     )
     .bind(user)

@@ -37,6 +37,9 @@ pub enum TlsError {
     /// The certificate file holds no PEM certificate.
     #[error("{0}: no PEM certificate found")]
     NoCertificate(PathBuf),
+    /// The certificate or key cannot be used (unparsable, or they do not match).
+    #[error("the TLS certificate or key cannot be used: {0}")]
+    Config(String),
     /// Generating the self-signed certificate failed.
     #[error("cannot generate a self-signed certificate: {0}")]
     Generate(String),

@@ -31,9 +31,7 @@ struct Cluster {
 impl Cluster {
     async fn start(test: &str, extra: &str) -> Option<Cluster> {
         let db = Db::postgres(test).await?;
-        let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-        let a = Server::start_on(&db, dir_a.path(), extra);
-        let b = Server::start_on(&db, dir_b.path(), extra);
+        let ((dir_a, a), (dir_b, b)) = (Server::temp(&db, extra), Server::temp(&db, extra));
         assert_ne!(a.url, b.url, "two nodes, two ports");
         Some(Cluster {
             db: db.postgres_url().unwrap().to_owned(),
@@ -49,27 +47,8 @@ impl Cluster {
 
     /// The relying party creates `user`; the device activates through node A.
     async fn user_with_device_on_a(&self, user: &str) -> Device {
-        let rp = self.b.rp();
-        assert_eq!(rp.create_user(user).await.status, StatusCode::CREATED);
-        let uri = rp.activation(user).await;
-        Device::activate(&uri, &self.a().url)
-            .await
-            .expect("activation through node A")
+        self.b.user_with_device(user, &self.a().url).await
     }
-}
-
-async fn metric(server_url: &str, name: &str) -> f64 {
-    let text = http()
-        .get(format!("{server_url}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
-        .unwrap_or(0.0)
 }
 
 #[tokio::test]
@@ -423,4 +402,38 @@ async fn concurrent_pushes_on_both_nodes_never_exceed_the_rate_limit_or_leave_tw
         1,
         "one pending challenge per user: {statuses:?}"
     );
+}
+
+#[tokio::test]
+async fn a_reset_or_delete_on_node_b_ends_the_long_poll_held_by_node_a_at_once() {
+    let Some(c) = Cluster::start(
+        "a_reset_or_delete_on_node_b_ends_the_long_poll_held_by_node_a_at_once",
+        NO_TIMER,
+    )
+    .await
+    else {
+        return;
+    };
+    for (user, method, path, status) in [
+        ("rita", Method::POST, "/v1/users/rita/reset", StatusCode::OK),
+        (
+            "dora",
+            Method::DELETE,
+            "/v1/users/dora",
+            StatusCode::NO_CONTENT,
+        ),
+    ] {
+        let device = c.user_with_device_on_a(user).await;
+        let (reply, took) = long_poll_ended_by(&device, &c.a().url, async {
+            let r = c.b.rp().call(method.clone(), path, None).await;
+            assert_eq!(r.status, status, "{r:?}");
+        })
+        .await;
+        assert_eq!(reply.status, StatusCode::GONE, "{path}: {reply:?}");
+        assert_eq!(reply.code(), "device_not_activated");
+        assert!(
+            took < Duration::from_secs(2),
+            "{path} on node B ended node A's long-poll {took:?} later (it waits 40 s otherwise)"
+        );
+    }
 }

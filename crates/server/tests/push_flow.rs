@@ -11,23 +11,12 @@ use countersign_protocol::{Fingerprint, SigningKey};
 use reqwest::{Method, StatusCode};
 use support::*;
 
-fn server(db: &Db, extra: &str) -> (tempfile::TempDir, Server) {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start_on(db, dir.path(), extra);
-    (dir, server)
-}
-
 async fn user_with_device(s: &Server, user: &str) -> Device {
-    let rp = s.rp();
-    assert_eq!(rp.create_user(user).await.status, StatusCode::CREATED);
-    let uri = rp.activation(user).await;
-    Device::activate(&uri, &s.url)
-        .await
-        .expect("activation succeeds")
+    s.user_with_device(user, &s.url).await
 }
 
 async fn whole_flow_activation_push_long_poll_signed_answer_result(db: Db) {
-    let (_dir, s) = server(&db, "");
+    let (_dir, s) = Server::temp(&db, "");
     let rp = s.rp();
     let mut device = user_with_device(&s, "alice").await;
     assert_eq!(device.user, "alice");
@@ -101,7 +90,7 @@ async fn whole_flow_activation_push_long_poll_signed_answer_result(db: Db) {
 }
 
 async fn approving_with_the_wrong_number_denies_the_sign_in(db: Db) {
-    let (_dir, s) = server(&db, "");
+    let (_dir, s) = Server::temp(&db, "");
     let rp = s.rp();
     let mut device = user_with_device(&s, "bob").await;
     let push = rp.push("bob").await;
@@ -134,7 +123,7 @@ async fn approving_with_the_wrong_number_denies_the_sign_in(db: Db) {
 }
 
 async fn tls_fingerprint_printed_is_the_served_certificate(db: Db) {
-    let (_dir, s) = server(&db, "");
+    let (_dir, s) = Server::temp(&db, "");
     let r = http()
         .get(format!("{}/healthz", s.url))
         .send()
@@ -155,7 +144,7 @@ async fn tls_fingerprint_printed_is_the_served_certificate(db: Db) {
 }
 
 async fn activation_code_is_single_use(db: Db) {
-    let (_dir, s) = server(&db, "");
+    let (_dir, s) = Server::temp(&db, "");
     let rp = s.rp();
     rp.create_user("dave").await;
     let uri = rp.activation("dave").await;
@@ -190,7 +179,7 @@ async fn activation_code_is_single_use(db: Db) {
 }
 
 async fn activation_code_expires(db: Db) {
-    let (_dir, s) = server(&db, "activation_ttl_seconds = 1");
+    let (_dir, s) = Server::temp(&db, "activation_ttl_seconds = 1");
     let rp = s.rp();
     rp.create_user("erin").await;
     let uri = rp.activation("erin").await;
@@ -206,7 +195,7 @@ async fn activation_code_expires(db: Db) {
 }
 
 async fn forged_device_requests_are_refused_with_their_codes(db: Db) {
-    let (_dir, s) = server(&db, "");
+    let (_dir, s) = Server::temp(&db, "");
     let a = user_with_device(&s, "frank").await;
     let b = user_with_device(&s, "grace").await;
     let target = format!("/v1/devices/{}/challenges?since=0&wait=0", a.id);
@@ -330,7 +319,7 @@ async fn Reply_of(r: reqwest::Response) -> Reply {
 }
 
 async fn revoked_device_gets_device_not_activated_only_with_a_valid_signature(db: Db) {
-    let (_dir, s) = server(&db, "");
+    let (_dir, s) = Server::temp(&db, "");
     let a = user_with_device(&s, "heidi").await;
     assert_eq!(a.deactivate().await.status, StatusCode::NO_CONTENT);
     let target = format!("/v1/devices/{}/challenges?since=0&wait=0", a.id);
@@ -377,7 +366,7 @@ async fn revoked_device_gets_device_not_activated_only_with_a_valid_signature(db
 }
 
 async fn second_answer_conflicts_and_expired_challenge_is_gone(db: Db) {
-    let (_dir, s) = server(&db, "challenge_ttl_seconds = 1");
+    let (_dir, s) = Server::temp(&db, "challenge_ttl_seconds = 1");
     let rp = s.rp();
     let mut device = user_with_device(&s, "judy").await;
     let push = rp.push("judy").await;
@@ -425,7 +414,7 @@ async fn second_answer_conflicts_and_expired_challenge_is_gone(db: Db) {
 }
 
 async fn new_push_replaces_the_pending_one_and_fraud_blocks_pushes(db: Db) {
-    let (_dir, s) = server(&db, "");
+    let (_dir, s) = Server::temp(&db, "");
     let rp = s.rp();
     let mut device = user_with_device(&s, "ken").await;
     let first = rp.push("ken").await.body["id"].as_str().unwrap().to_owned();
@@ -458,7 +447,7 @@ async fn new_push_replaces_the_pending_one_and_fraud_blocks_pushes(db: Db) {
 }
 
 async fn pushes_are_rate_limited_per_user(db: Db) {
-    let (_dir, s) = server(&db, "pushes_per_minute = 3");
+    let (_dir, s) = Server::temp(&db, "pushes_per_minute = 3");
     let rp = s.rp();
     user_with_device(&s, "leo").await;
     user_with_device(&s, "mia").await;
@@ -540,6 +529,74 @@ async fn an_answer_whose_client_hangs_up_is_committed_with_its_log_row(db: Db) {
     assert_eq!(pushes[0]["device_id"], device.id.as_str());
 }
 
+/// How soon a removal must end a long-poll that would otherwise wait 40 s: the in-process
+/// wake-up takes milliseconds, a removal by another process at most one housekeeping round.
+const ENDS_AT_ONCE: Duration = Duration::from_secs(3);
+
+fn assert_ended_not_activated(reply: &Reply, took: Duration, what: &str) {
+    assert_eq!(reply.status, StatusCode::GONE, "{what}: {reply:?}");
+    assert_eq!(reply.code(), "device_not_activated", "{what}");
+    assert!(
+        took < ENDS_AT_ONCE,
+        "{what}: the long-poll ended {took:?} after the removal"
+    );
+}
+
+async fn an_open_long_poll_ends_with_device_not_activated_when_its_user_is_reset(db: Db) {
+    let (_dir, s) = Server::temp(&db, "");
+    let device = user_with_device(&s, "rita").await;
+    let (reply, took) = long_poll_ended_by(&device, &s.url, async {
+        let r = s
+            .rp()
+            .call(Method::POST, "/v1/users/rita/reset", None)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    })
+    .await;
+    assert_ended_not_activated(&reply, took, "API reset");
+}
+
+async fn an_open_long_poll_ends_with_device_not_activated_when_its_user_is_deleted(db: Db) {
+    let (_dir, s) = Server::temp(&db, "");
+    let device = user_with_device(&s, "dora").await;
+    let (reply, took) = long_poll_ended_by(&device, &s.url, async {
+        let r = s.rp().call(Method::DELETE, "/v1/users/dora", None).await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{r:?}");
+    })
+    .await;
+    assert_ended_not_activated(&reply, took, "API delete");
+}
+
+async fn an_open_long_poll_ends_with_device_not_activated_when_the_device_deactivates(db: Db) {
+    let (_dir, s) = Server::temp(&db, "");
+    let device = user_with_device(&s, "dean").await;
+    let (reply, took) = long_poll_ended_by(&device, &s.url, async {
+        let r = device.deactivate().await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{r:?}");
+    })
+    .await;
+    assert_ended_not_activated(&reply, took, "deactivation");
+}
+
+async fn an_open_long_poll_ends_with_device_not_activated_when_an_admin_command_resets_or_deletes_its_user(
+    db: Db,
+) {
+    let (_dir, s) = Server::temp(&db, "long_poll_recheck_seconds = 600");
+    for (user, command) in [("cleo", "reset"), ("carl", "delete")] {
+        let device = user_with_device(&s, user).await;
+        let (reply, took) = long_poll_ended_by(&device, &s.url, async {
+            let dir = s.dir.clone();
+            let (ok, out, err) =
+                tokio::task::spawn_blocking(move || admin(&dir, &["user", command, user]))
+                    .await
+                    .unwrap();
+            assert!(ok, "user {command}: {out} {err}");
+        })
+        .await;
+        assert_ended_not_activated(&reply, took, &format!("admin command user {command}"));
+    }
+}
+
 on_both_databases!(
     an_answer_whose_client_hangs_up_is_committed_with_its_log_row,
     whole_flow_activation_push_long_poll_signed_answer_result,
@@ -552,4 +609,8 @@ on_both_databases!(
     second_answer_conflicts_and_expired_challenge_is_gone,
     new_push_replaces_the_pending_one_and_fraud_blocks_pushes,
     pushes_are_rate_limited_per_user,
+    an_open_long_poll_ends_with_device_not_activated_when_its_user_is_reset,
+    an_open_long_poll_ends_with_device_not_activated_when_its_user_is_deleted,
+    an_open_long_poll_ends_with_device_not_activated_when_the_device_deactivates,
+    an_open_long_poll_ends_with_device_not_activated_when_an_admin_command_resets_or_deletes_its_user,
 );

@@ -9,12 +9,6 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 use support::*;
 
-fn server(db: &Db, extra: &str) -> (tempfile::TempDir, Server) {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start_on(db, dir.path(), extra);
-    (dir, server)
-}
-
 async fn enrol(rp: &Rp, user: &str) -> Otp {
     assert_eq!(rp.create_user(user).await.status, StatusCode::CREATED);
     let r = rp
@@ -37,7 +31,7 @@ async fn enrol(rp: &Rp, user: &str) -> Otp {
 }
 
 async fn totp_code_is_accepted_once_and_a_replay_is_refused(db: Db) {
-    let (_dir, s) = server(&db, "");
+    let (_dir, s) = Server::temp(&db, "");
     let rp = s.rp();
     let otp = enrol(&rp, "alice").await;
     let code = otp.code_at(now());
@@ -65,7 +59,7 @@ async fn totp_code_is_accepted_once_and_a_replay_is_refused(db: Db) {
 }
 
 async fn codes_outside_the_one_step_window_are_wrong(db: Db) {
-    let (_dir, s) = server(&db, "");
+    let (_dir, s) = Server::temp(&db, "");
     let rp = s.rp();
     let otp = enrol(&rp, "bob").await;
     let far = otp.code_at(now() + 90);
@@ -76,7 +70,7 @@ async fn codes_outside_the_one_step_window_are_wrong(db: Db) {
 }
 
 async fn failed_attempts_back_off_then_lock_out_until_unblocked(db: Db) {
-    let (_dir, s) = server(
+    let (_dir, s) = Server::temp(
         &db,
         "throttle_free_failures = 2\nthrottle_max_seconds = 1\nlockout_failures = 4",
     );
@@ -110,7 +104,7 @@ async fn failed_attempts_back_off_then_lock_out_until_unblocked(db: Db) {
 }
 
 async fn verification_errors_name_the_problem(db: Db) {
-    let (_dir, s) = server(&db, "");
+    let (_dir, s) = Server::temp(&db, "");
     let rp = s.rp();
     let r = rp.verify("nobody", "123456").await;
     assert_eq!(
@@ -156,7 +150,7 @@ async fn verification_errors_name_the_problem(db: Db) {
 }
 
 async fn hardware_hotp_token_imported_from_csv_verifies_with_look_ahead_and_resyncs(db: Db) {
-    let (dir, s) = server(&db, "hotp_look_ahead = 3");
+    let (dir, s) = Server::temp(&db, "hotp_look_ahead = 3");
     let rp = s.rp();
     rp.create_user("erin").await;
     // RFC 4226 appendix D secret, as base32.
@@ -188,7 +182,7 @@ async fn hardware_hotp_token_imported_from_csv_verifies_with_look_ahead_and_resy
 }
 
 async fn app_passwords_are_created_verified_and_deleted(db: Db) {
-    let (_dir, s) = server(&db, "");
+    let (_dir, s) = Server::temp(&db, "");
     let rp = s.rp();
     rp.create_user("fay").await;
     let r = rp
@@ -221,7 +215,7 @@ async fn app_passwords_are_created_verified_and_deleted(db: Db) {
 }
 
 async fn pskc_token_imported_from_rfc6030_figure_3_is_assigned_to_its_user_and_verifies(db: Db) {
-    let (dir, s) = server(&db, "");
+    let (dir, s) = Server::temp(&db, "");
     let user = "UID=jsmith,DC=example-bank,DC=net";
     let (ok, out, err) = s.admin(&["user", "add", user]);
     assert!(ok, "{out}{err}");

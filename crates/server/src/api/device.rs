@@ -98,11 +98,7 @@ async fn authenticate_inner(
     let key: PublicKey = key.parse().map_err(|_| bad_signature())?;
     signed.verify(&key, method.as_str(), target(uri), body, now.max(0) as u64)?;
     let Some(device) = device else {
-        return Err(ApiError::new(
-            StatusCode::GONE,
-            "device_not_activated",
-            "this device is no longer activated on the server; remove the account and scan a new activation QR code",
-        ));
+        return Err(not_activated());
     };
     let expires = signed.timestamp as i64 + MAX_CLOCK_SKEW_SECONDS as i64 + 1;
     if !state
@@ -117,6 +113,14 @@ async fn authenticate_inner(
         ));
     }
     Ok(device)
+}
+
+fn not_activated() -> ApiError {
+    ApiError::new(
+        StatusCode::GONE,
+        "device_not_activated",
+        "this device is no longer activated on the server; remove the account and scan a new activation QR code",
+    )
 }
 
 fn same_device(device: &Device, path_id: &str) -> Result<(), ApiError> {
@@ -221,7 +225,9 @@ pub async fn poll(
     uri: OriginalUri,
     headers: HeaderMap,
 ) -> Result<Json<ChallengeBatch>, ApiError> {
-    let device = authenticate(&state, &method, &uri, &headers, b"").await?;
+    // Every database call below is boxed: its future lives only while it runs, so what the
+    // poll keeps while it waits (and one waits per device) is little more than its wake-ups.
+    let device = Box::pin(authenticate(&state, &method, &uri, &headers, b"")).await?;
     same_device(&device, &id)?;
     let q: Poll = serde_urlencoded::from_str(uri.0.query().unwrap_or(""))
         .map_err(|e| ApiError::invalid("malformed_query", e.to_string()))?;
@@ -229,6 +235,9 @@ pub async fn poll(
     let since_i = i64::try_from(since)
         .map_err(|_| ApiError::invalid("malformed_query", "`since` is too large"))?;
     let wait = Duration::from_secs(q.wait.unwrap_or(0).min(MAX_WAIT_SECONDS));
+    // The head's header values and URI share the buffer hyper read the request into: letting
+    // them go frees that buffer for the whole wait (about 8 KB per idle long-poll).
+    drop((headers, uri));
     let deadline = tokio::time::Instant::now() + wait;
     let notify = state.hub.user(&device.user_id);
     state.metrics.device_polls.inc();
@@ -239,14 +248,17 @@ pub async fn poll(
         }
     }
     let _gauge = Gauge(&state);
+    let mut woken = false;
     loop {
         let notified = notify.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
-        let rows = state
-            .store
-            .pending_after(&device.user_id, since_i, now())
-            .await?;
+        let rows = Box::pin(state.store.pending_after(&device.user_id, since_i, now())).await?;
+        // A wake-up with nothing new may be the device's removal (deactivated, its user reset
+        // or deleted, here or on another node): end the poll now rather than after `wait`.
+        if rows.is_empty() && woken && Box::pin(state.store.device(&device.id)).await?.is_none() {
+            return Err(not_activated());
+        }
         if !rows.is_empty() {
             let now_ms = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -270,13 +282,15 @@ pub async fn poll(
             return Ok(Json(ChallengeBatch { challenges, cursor }));
         }
         let recheck = tokio::time::Instant::now() + recheck_interval(&state);
-        tokio::select! {
-            _ = &mut notified => {}
-            _ = tokio::time::sleep_until(recheck) => {}
-            _ = tokio::time::sleep_until(deadline) => {
-                return Ok(Json(ChallengeBatch { challenges: Vec::new(), cursor: since }));
+        woken = tokio::select! {
+            _ = &mut notified => true,
+            _ = tokio::time::sleep_until(recheck.min(deadline)) => {
+                if recheck >= deadline {
+                    return Ok(Json(ChallengeBatch { challenges: Vec::new(), cursor: since }));
+                }
+                false
             }
-        }
+        };
     }
 }
 
@@ -385,7 +399,7 @@ async fn record_answer(
             state.hub.challenge_changed(id);
         }
         Answer::NotPending(row) if row.status == "pending" => {
-            if let Some((_, entry)) = state.store.expire_if_due(id, now, &source).await? {
+            if let Some((_, entry)) = state.store.expire_due(Some(id), now, &source).await?.pop() {
                 if let Some(entry) = &entry {
                     state.count_auth(entry);
                 }
@@ -413,5 +427,7 @@ pub async fn deactivate(
     let device = authenticate(&state, &method, &uri, &headers, b"").await?;
     same_device(&device, &id)?;
     state.store.delete_device(&device.id, now()).await?;
+    // Ends this device's long-poll, if one is open on another connection.
+    state.hub.user_changed(&device.user_id);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -301,8 +301,9 @@ pub async fn push_result(
         if row.expires < now {
             if let Some((expired, entry)) = state
                 .store
-                .expire_if_due(&id, now, &state.log_source())
+                .expire_due(Some(&id), now, &state.log_source())
                 .await?
+                .pop()
             {
                 if let Some(entry) = &entry {
                     state.count_auth(entry);

@@ -140,6 +140,25 @@ impl Server {
         Self::spawn(dir, env)
     }
 
+    /// Starts a server on a fresh temporary data folder (deleted when the returned guard drops)
+    /// and database `db`, with `extra` TOML settings.
+    pub fn temp(db: &Db, extra: &str) -> (tempfile::TempDir, Server) {
+        let dir = tempfile::tempdir().unwrap();
+        let server = Self::start_on(db, dir.path(), extra);
+        (dir, server)
+    }
+
+    /// The relying party creates `user` and an activation through this server; a device
+    /// activates through `device_base` (this server's URL, or another node's).
+    pub async fn user_with_device(&self, user: &str, device_base: &str) -> Device {
+        let rp = self.rp();
+        assert_eq!(rp.create_user(user).await.status, StatusCode::CREATED);
+        let uri = rp.activation(user).await;
+        Device::activate(&uri, device_base)
+            .await
+            .expect("activation succeeds")
+    }
+
     /// Starts a server on an existing data folder.
     pub fn restart(dir: &Path) -> Server {
         Self::spawn(dir, &[])
@@ -524,4 +543,47 @@ impl Device {
 /// A fresh nonce (for building requests by hand).
 pub fn nonce() -> Nonce {
     Nonce::generate().unwrap()
+}
+
+/// A value from the server's `/metrics` (0 when absent).
+pub async fn metric(server_url: &str, name: &str) -> f64 {
+    let text = http()
+        .get(format!("{server_url}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// Opens a 40 s long-poll for `device` on `device.base`; once `watched` (a server URL) counts
+/// it among its open long-polls, runs `remove`. Returns the poll's reply and how long it took
+/// to end after `remove` finished.
+pub async fn long_poll_ended_by<F>(device: &Device, watched: &str, remove: F) -> (Reply, Duration)
+where
+    F: std::future::Future<Output = ()>,
+{
+    let target = format!(
+        "/v1/devices/{}/challenges?since={}&wait=40",
+        device.id, device.cursor
+    );
+    let poll = device.call(Method::GET, &target, b"");
+    let removal = async {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while metric(watched, "countersign_device_long_polls").await < 1.0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the long-poll never started"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        remove.await;
+        std::time::Instant::now()
+    };
+    let (reply, removed_at) = tokio::join!(poll, removal);
+    (reply, removed_at.elapsed())
 }
