@@ -10,7 +10,8 @@
 #   vault   open/save with 10,000 accounts, Argon2id unlock (criterion, countersign-core)
 #   qr      decoding screenshots and photos (criterion, countersign-core)
 #   push    delivery latency and time to resume after a cut, core listener vs the real server
-#   app     start to first code, memory with 500 accounts, 10,000-account list (tauri-driver)
+#   app     start to first code, memory with 500 accounts, 10,000-account list (tauri-driver),
+#           and the memory of a bare WebKitGTK window for comparison
 #   server  10,000 idle long-polls, delivery under load, verifications (countersign-load)
 #   server-postgres  the same on two nodes sharing a throwaway PostgreSQL, with its load
 set -uo pipefail
@@ -55,7 +56,9 @@ bench_app() {
   ensure_display || return 1
   npm --prefix ui run --silent build &&
     cargo build --locked --release --features custom-protocol --bin countersign-app --example bench-vault &&
-    COUNTERSIGN_APP="$release/countersign-app" scripts/with-keyring.sh node tests/e2e/bench.mjs
+    COUNTERSIGN_APP="$release/countersign-app" scripts/with-keyring.sh node tests/e2e/bench.mjs &&
+    # The floor under the memory figure: a bare WebKitGTK window with one line of text.
+    scripts/with-keyring.sh /usr/bin/python3 tests/bench/webkit-floor.py
 }
 bench_server() {
   cargo build --locked --release -p countersign-server --bins &&

@@ -20,7 +20,7 @@ run_packages=(
 )
 test_packages=(
   xvfb webkit2gtk-driver imagemagick xclip x11-utils qrencode oathtool zbar-tools postgresql
-  python3 python3-pip python3-venv procps
+  python3 python3-pip python3-venv procps python3-gi gir1.2-webkit2-4.1
 )
 
 packages=("${run_packages[@]}")
