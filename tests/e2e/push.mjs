@@ -316,10 +316,11 @@ await runSuite({
     server = await MfaServer.start();
     driver = await Driver.start(appBinary, { COUNTERSIGN_VAULT: vaultPath });
     session = await driver.launch();
-    return session;
   },
   stop: async () => {
-    await session.quit();
-    if (driver.child.exitCode === null) await driver.stop();
+    // A test that restarts the app may leave no session behind.
+    if (session) await session.quit();
+    if (driver && driver.child.exitCode === null) await driver.stop();
   },
+  screenshot: () => session.screenshot(),
 });
