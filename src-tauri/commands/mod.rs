@@ -1,6 +1,7 @@
 //! The commands the UI invokes, one module per area. Each is a few lines over the core.
 
 pub mod accounts;
+pub mod backup;
 pub mod bench;
 pub mod files;
 pub mod push;
@@ -21,3 +22,5 @@ pub(crate) fn unix_now() -> u64 {
 mod push_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_backup;
