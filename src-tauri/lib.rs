@@ -5,6 +5,7 @@
 //! never cross at all (the UI gets codes, not keys).
 #![forbid(unsafe_code)]
 
+pub mod backup;
 mod camera;
 pub mod clipboard;
 pub mod commands;
@@ -50,6 +51,9 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
         commands::accounts::copy_code,
         commands::settings::settings,
         commands::settings::save_settings,
+        commands::backup::backup_status,
+        commands::backup::set_backup_password,
+        commands::backup::backup_now,
         commands::bench::mark_first_code,
         commands::push::push_parse_activation,
         commands::push::push_activate,
@@ -90,6 +94,7 @@ pub fn run() {
             let settings = SettingsFile::new(app.path().app_config_dir()?.join("settings.json"));
             let copier = CodeCopier::new(Arc::new(SystemClipboard(handle.clone())));
             app.manage(AppState::new(vault_path, settings, copier));
+            backup::start(&handle);
             app.manage(PushService::default());
             #[cfg(desktop)]
             {

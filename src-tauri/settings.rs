@@ -34,6 +34,13 @@ pub struct Settings {
     pub show_next_code: bool,
     /// List order.
     pub sort_order: SortOrder,
+    /// Write an encrypted backup to [`Settings::backup_folder`] after the accounts change (the
+    /// password is in the OS keystore, not here).
+    pub auto_backup: bool,
+    /// The folder backups go to (absolute), chosen in the folder dialog.
+    pub backup_folder: Option<PathBuf>,
+    /// How many backups to keep in the folder ([`KEEP_RANGE`]).
+    pub backup_keep: u32,
 }
 
 impl Default for Settings {
@@ -43,6 +50,9 @@ impl Default for Settings {
             clipboard_clear_seconds: 30,
             show_next_code: true,
             sort_order: SortOrder::Custom,
+            auto_backup: false,
+            backup_folder: None,
+            backup_keep: 10,
         }
     }
 }
@@ -51,6 +61,8 @@ impl Default for Settings {
 const MAX_LOCK_MINUTES: u32 = 24 * 60;
 /// Longest clipboard delay the settings accept (an hour).
 const MAX_CLEAR_SECONDS: u32 = 3600;
+/// How many backups the settings may keep.
+pub const KEEP_RANGE: std::ops::RangeInclusive<u32> = 1..=100;
 
 impl Settings {
     /// Checks the ranges a UI could get wrong.
@@ -65,6 +77,33 @@ impl Settings {
             return Err(CommandError::field(
                 "clipboardClearSeconds",
                 format!("clear the clipboard after at most {MAX_CLEAR_SECONDS} seconds"),
+            ));
+        }
+        if !KEEP_RANGE.contains(&self.backup_keep) {
+            return Err(CommandError::field(
+                "backupKeep",
+                format!(
+                    "keep between {} and {} backups",
+                    KEEP_RANGE.start(),
+                    KEEP_RANGE.end()
+                ),
+            ));
+        }
+        if let Some(folder) = &self.backup_folder {
+            if !folder.is_absolute() {
+                return Err(CommandError::field(
+                    "backupFolder",
+                    format!(
+                        "the backup folder must be a full path, not {}",
+                        folder.display()
+                    ),
+                ));
+            }
+        }
+        if self.auto_backup && self.backup_folder.is_none() {
+            return Err(CommandError::field(
+                "backupFolder",
+                "choose a backup folder before turning on automatic backups",
             ));
         }
         Ok(self)
@@ -127,6 +166,9 @@ mod tests {
             clipboard_clear_seconds: 0,
             show_next_code: false,
             sort_order: SortOrder::LastUsed,
+            auto_backup: true,
+            backup_folder: Some(dir.path().join("backups")),
+            backup_keep: 3,
         };
         file.save(&changed).unwrap();
         assert_eq!(file.load(), changed);
@@ -146,6 +188,42 @@ mod tests {
         );
         std::fs::write(file.path(), b"not json").unwrap();
         assert_eq!(file.load(), Settings::default());
+    }
+
+    #[test]
+    fn backup_settings_are_checked_naming_the_field() {
+        let field = |s: Settings| s.validated().unwrap_err().field;
+        let folder = std::env::temp_dir().join("backups");
+        for keep in [0, 101] {
+            let s = Settings {
+                backup_keep: keep,
+                ..Settings::default()
+            };
+            assert_eq!(field(s), Some("backupKeep"), "keep {keep}");
+        }
+        for keep in [1, 100] {
+            let s = Settings {
+                backup_keep: keep,
+                ..Settings::default()
+            };
+            assert_eq!(s.validated().unwrap().backup_keep, keep);
+        }
+        let relative = Settings {
+            backup_folder: Some(PathBuf::from("backups")),
+            ..Settings::default()
+        };
+        assert_eq!(field(relative), Some("backupFolder"));
+        let on_without_folder = Settings {
+            auto_backup: true,
+            ..Settings::default()
+        };
+        assert_eq!(field(on_without_folder), Some("backupFolder"));
+        let on = Settings {
+            auto_backup: true,
+            backup_folder: Some(folder),
+            ..Settings::default()
+        };
+        assert!(on.validated().is_ok());
     }
 
     #[test]

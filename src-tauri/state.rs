@@ -10,6 +10,7 @@ use countersign_core::{AccountId, CreateOptions, Password, Unlock, Vault};
 use countersign_oath::Code;
 use serde::Serialize;
 
+use crate::backup::AutoBackup;
 use crate::clipboard::CodeCopier;
 use crate::error::{CommandError, CommandResult};
 use crate::settings::{Settings, SettingsFile};
@@ -36,6 +37,8 @@ pub struct AppState {
     pub copier: CodeCopier,
     /// When the shell started, for the start-up benchmark.
     pub started: Instant,
+    /// Sees account changes for the automatic backups ([`crate::backup`]).
+    pub backup: AutoBackup,
 }
 
 /// Everything that is forgotten when the app locks.
@@ -60,6 +63,7 @@ impl AppState {
             settings: Mutex::new(settings),
             copier,
             started: Instant::now(),
+            backup: AutoBackup::default(),
         }
     }
 
@@ -90,7 +94,8 @@ impl AppState {
         Ok(settings)
     }
 
-    /// Runs `f` on the open vault, or fails with `locked`.
+    /// Runs `f` on the open vault, or fails with `locked`. When `f` saved the vault, the
+    /// automatic backups hear of it (they act only when the accounts changed).
     pub fn with_vault<T>(
         &self,
         f: impl FnOnce(&mut Vault, &mut HashMap<AccountId, Code>) -> CommandResult<T>,
@@ -100,7 +105,12 @@ impl AppState {
             vault, hotp_codes, ..
         } = &mut *session;
         let vault = vault.as_mut().ok_or_else(CommandError::locked)?;
-        f(vault, hotp_codes)
+        let generation = vault.generation();
+        let result = f(vault, hotp_codes);
+        if vault.generation() != generation {
+            self.backup.saved(vault);
+        }
+        result
     }
 
     /// The vault's state. The first call opens it: a missing vault is created with a keystore
@@ -115,6 +125,9 @@ impl AppState {
                 session.vault = Some(Vault::open(&self.vault_path, &Unlock::keystore())?);
             }
             session.started = true;
+            if let Some(vault) = &session.vault {
+                self.backup.opened(vault);
+            }
         }
         self.describe(&session)
     }
@@ -129,6 +142,9 @@ impl AppState {
                 &Unlock::password_only(password),
             )?);
             session.started = true;
+            if let Some(vault) = &session.vault {
+                self.backup.opened(vault);
+            }
         }
         self.describe(&session)
     }

@@ -1,6 +1,7 @@
 //! The commands the UI invokes, one module per area. Each is a few lines over the core.
 
 pub mod accounts;
+pub mod backup;
 pub mod bench;
 pub mod files;
 pub mod push;
@@ -23,3 +24,5 @@ mod ipc;
 mod push_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_backup;

@@ -405,9 +405,11 @@ fn settings_are_saved_and_out_of_range_values_refused() {
     let defaults = app.ok("settings", json!({}));
     assert_eq!(
         defaults,
-        json!({ "lockAfterMinutes": 5, "clipboardClearSeconds": 30, "showNextCode": true, "sortOrder": "custom" })
+        json!({ "lockAfterMinutes": 5, "clipboardClearSeconds": 30, "showNextCode": true, "sortOrder": "custom",
+                "autoBackup": false, "backupFolder": null, "backupKeep": 10 })
     );
-    let changed = json!({ "lockAfterMinutes": 1, "clipboardClearSeconds": 0, "showNextCode": false, "sortOrder": "lastUsed" });
+    let changed = json!({ "lockAfterMinutes": 1, "clipboardClearSeconds": 0, "showNextCode": false, "sortOrder": "lastUsed",
+                          "autoBackup": false, "backupFolder": null, "backupKeep": 10 });
     assert_eq!(
         app.ok("save_settings", json!({ "settings": changed })),
         changed

@@ -25,6 +25,8 @@ const PASSWORD = "e2e correct horse battery";
 
 const GITHUB = "otpauth://totp/GitHub:alice%40example.com?secret=JBSWY3DPEHPK3PXP&issuer=GitHub";
 const PROTON = "otpauth://totp/Proton:bob?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Proton";
+const BACKED_UP = "otpauth://totp/Backedup:erin?secret=NBSWY3DPFQQHO33SNRSCC2LT&issuer=Backedup";
+const BACKUP_PASSWORD = "e2e backup password";
 
 onExit(() => rmSync(work, { recursive: true, force: true }));
 
@@ -385,6 +387,83 @@ const tests = [
     assert(transfer[0].description.includes(`with ${count} accounts`), `the code carries every account: ${transfer[0].description}`);
     await closeDialogs(session);
     await (await session.waitFor("[data-testid=settings-back]")).click();
+  }],
+
+  ["automatic backups: turned on in settings, a new account lands in a backup the CLI opens and restores", async () => {
+    const folder = join(work, "backups");
+    if ((await rows(session)).length === 0) {
+      await addByUri(session, GITHUB); // run on its own (E2E_ONLY), the vault starts empty
+      await findRow(session, "GitHub");
+    }
+    // Accounts exist and were never backed up: the reminder says so, without blocking anything.
+    const reminder = await session.waitFor("[data-testid=backup-reminder]", { timeout: 20_000 });
+    assert((await reminder.text()).includes("not backed up yet"), `the reminder: ${await reminder.text()}`);
+    // The folder dialog is the desktop's own window, out of WebDriver's reach: save what choosing
+    // the folder saves, then reload so the UI reads it.
+    const current = await session.invoke("settings", {});
+    await session.invoke("save_settings", { settings: { ...current, backupFolder: folder } });
+    await session.execute("location.reload()");
+    await clickUntil(session, "[data-testid=open-settings]", "[data-testid=backup-settings]");
+    assertEqual(await (await session.waitFor("[data-testid=backup-folder-path]")).text(), folder, "the folder shown");
+    for (const field of ["#backup-password", "#backup-repeat"]) {
+      await session.until(`${field} to hold the backup password`, async () => {
+        const input = await session.waitFor(field);
+        if ((await input.property("value")) === BACKUP_PASSWORD) return true;
+        await input.clear();
+        await input.type(BACKUP_PASSWORD);
+        return (await input.property("value")) === BACKUP_PASSWORD;
+      });
+    }
+    await clickUntil(session, "[data-testid=save-backup-password]", "[data-testid=backup-done]");
+    await session.until("automatic backups to be on", async () => {
+      const box = await session.find("#auto-backup");
+      if (await box.property("checked")) return (await session.invoke("settings", {})).autoBackup;
+      await session.execute("arguments[0].scrollIntoView({block: 'center'})", { "element-6066-11e4-a52e-4f735466cecf": box.id });
+      await box.click();
+      await sleep(300);
+      return false;
+    });
+    await clickUntil(session, "[data-testid=settings-back]", "[data-testid=open-add]");
+
+    await addByUri(session, BACKED_UP);
+    await findRow(session, "Backedup");
+    // The backup is written a few seconds after the last change, off the UI thread.
+    const listing = await session.until(
+      "a backup that holds the new account",
+      () => {
+        const listed = JSON.parse(cli("backup", "list", "--dir", folder, "--json"));
+        return listed.backups.length > 0 && !listed.changed_since_last ? listed : undefined;
+      },
+      60_000,
+    );
+    const newest = listing.backups.at(-1);
+    assert(/countersign-backup-\d{8}T\d{6}Z(-\d+)?\.csv1$/.test(newest), `a versioned name: ${newest}`);
+    const ids = (out) => {
+      const listed = JSON.parse(out);
+      return (Array.isArray(listed) ? listed : listed.accounts).map((a) => a.id).sort();
+    };
+    const inBackup = execFileSync(cliBinary, ["list", "--json"], {
+      env: { ...process.env, COUNTERSIGN_VAULT: newest, COUNTERSIGN_PASSWORD: BACKUP_PASSWORD },
+      encoding: "utf8",
+    });
+    assert(inBackup.includes("Backedup"), `the backup holds the new account: ${inBackup}`);
+    assertEqual(ids(inBackup), ids(cli("list", "--json")), "the backup holds every account of the app's vault");
+
+    // Restore into a fresh vault on "another machine".
+    const restored = join(work, "restored.csv1");
+    const other = (args, input = "") =>
+      execFileSync(cliBinary, args, {
+        env: { ...process.env, COUNTERSIGN_VAULT: restored, COUNTERSIGN_PASSWORD: "restored vault pw" },
+        input,
+        encoding: "utf8",
+      });
+    other(["vault", "init", "--no-keystore"]);
+    other(["backup", "restore", newest, "--backup-password-stdin"], `${BACKUP_PASSWORD}\n`);
+    const original = cli("show", "Backedup", "--reveal").trim();
+    assert(original.includes("NBSWY3DPFQQHO33SNRSCC2LT"), `the app's vault holds the secret: ${original}`);
+    assertEqual(other(["show", "Backedup", "--reveal"]).trim(), original, "the restored account is the one in the app's vault");
+
+    await session.until("the reminder to go", async () => (await session.findAll("[data-testid=backup-reminder]")).length === 0, 20_000);
   }],
 
   ["screenshots of the list, add and settings screens, light and dark", async () => {

@@ -3,6 +3,8 @@ import { api, type Account, type CodeWindow, type Settings, type SortOrder, toCo
 import { filterAccounts, groupsOf, moveId, sortAccounts } from "./format";
 import { AccountList, focusActiveRow } from "./components/AccountList";
 import { AddAccountDialog, pastedImage } from "./components/AddAccountDialog";
+import { BackupReminder } from "./components/BackupReminder";
+import { useBackupStatus } from "./backup";
 import { EditAccountDialog } from "./components/EditAccountDialog";
 import { EmptyState, NoMatches } from "./components/EmptyState";
 import { ImportDialog } from "./components/ImportDialog";
@@ -17,7 +19,15 @@ import { usePush } from "./push";
 type Screen = "loading" | "locked" | "accounts" | "settings" | "failed";
 type Dialog = { kind: "add"; scan?: ScanInput } | { kind: "import"; path: string } | { kind: "edit"; account: Account } | { kind: "remove"; account: Account } | null;
 
-const DEFAULT_SETTINGS: Settings = { lockAfterMinutes: 5, clipboardClearSeconds: 30, showNextCode: true, sortOrder: "custom" };
+const DEFAULT_SETTINGS: Settings = {
+  lockAfterMinutes: 5,
+  clipboardClearSeconds: 30,
+  showNextCode: true,
+  sortOrder: "custom",
+  autoBackup: false,
+  backupFolder: null,
+  backupKeep: 10,
+};
 /** How long a toast stays on screen. */
 const TOAST_MS = 3500;
 
@@ -40,6 +50,9 @@ export function App() {
   const fetching = useRef(new Set<string>());
   const firstCodeMarked = useRef(false);
   const push = usePush(screen === "accounts");
+  const [backup, setBackup] = useBackupStatus(screen === "accounts");
+  const [backupDismissedAt, setBackupDismissedAt] = useState<number | null>(null);
+  const [backingUp, setBackingUp] = useState(false);
 
   const notify = useCallback((text: string, error = false) => setToast({ text, error, key: Date.now() }), []);
   useEffect(() => {
@@ -214,6 +227,19 @@ export function App() {
     }
   };
 
+  const backUpNow = async () => {
+    setBackingUp(true);
+    try {
+      const status = await api.backupNow();
+      setBackup(status);
+      notify(`Backed up to ${status.folder ?? "the backup folder"}`);
+    } catch (e) {
+      notify(toCommandError(e).message, true);
+    } finally {
+      setBackingUp(false);
+    }
+  };
+
   const saveSettings = async (next: Settings) => {
     try {
       setSettings(await api.saveSettings(next));
@@ -309,6 +335,14 @@ export function App() {
         onLock={vault.hasPassword ? () => void lock() : null}
       />
       <GroupFilter groups={groups} selected={group} onSelect={setGroup} />
+      <BackupReminder
+        status={backup}
+        dismissedAt={backupDismissedAt}
+        busy={backingUp}
+        onBackUpNow={() => void backUpNow()}
+        onSettings={() => setScreen("settings")}
+        onDismiss={setBackupDismissedAt}
+      />
       <PushSection push={push} nowMs={nowMs} onNotify={notify} />
       {accounts.length === 0 ? (
         <EmptyState onAdd={() => setDialog({ kind: "add" })} />

@@ -63,6 +63,31 @@ export interface Settings {
   /** Show the next code beside the current one in its last seconds. */
   showNextCode: boolean;
   sortOrder: SortOrder;
+  /** Write an encrypted backup to `backupFolder` after the accounts change. */
+  autoBackup: boolean;
+  /** Where backups go (a full path), chosen in the folder dialog. */
+  backupFolder: string | null;
+  /** How many backups the folder keeps (1–100). */
+  backupKeep: number;
+}
+
+/** Automatic backups: where they go, how the last one went, and whether the accounts changed since. */
+export interface BackupStatus {
+  enabled: boolean;
+  folder: string | null;
+  keep: number;
+  /** A backup password is stored in the system keyring. */
+  passwordSet: boolean;
+  /** Unix seconds of the newest backup in the folder. */
+  lastBackupAt: number | null;
+  /** How many backups the folder holds. */
+  backups: number;
+  /** The accounts changed since the newest backup (or there is none). */
+  needsBackup: boolean;
+  /** Why the last automatic backup failed (while they are on). */
+  error: CommandError | null;
+  /** Account changes seen this session: a dismissed reminder comes back after the next one. */
+  changes: number;
 }
 
 /** The manual "add account" form. */
@@ -312,6 +337,20 @@ export const api = {
 
   settings: () => call<Settings>("settings"),
   saveSettings: (settings: Settings) => call<Settings>("save_settings", { settings }),
+
+  backupStatus: () => call<BackupStatus>("backup_status"),
+  /** Stores the backup password in the system keyring (never in the settings file). */
+  setBackupPassword: (password: string) => call<BackupStatus>("set_backup_password", { password }),
+  /** Writes a backup into the chosen folder now. */
+  backupNow: () => call<BackupStatus>("backup_now"),
+  /** The system folder dialog for the backup folder; resolves to the path or null. */
+  pickBackupFolder: async (current: string | null) => {
+    const chosen = await openDialog({ title: "Choose the backup folder", directory: true, multiple: false, defaultPath: current ?? undefined });
+    return typeof chosen === "string" ? chosen : null;
+  },
+  /** Calls `handler` with each status the shell sends after an automatic backup run. */
+  onBackupStatus: (handler: (status: BackupStatus) => void) =>
+    listen<BackupStatus>("backup:status", (event) => handler(event.payload)),
 
   /** Reads the QR codes in an image file (from the open dialog or a drop). */
   scanFile: (path: string) => call<ScanOutcome>("scan_file", { path }),

@@ -169,6 +169,65 @@ fn backups_made_in_the_same_second_keep_the_newest() {
 }
 
 #[test]
+fn a_backup_made_in_the_same_second_as_pruned_ones_is_never_the_one_pruned() {
+    let dir = tempfile::tempdir().unwrap();
+    let backups = Backups::new(dir.path(), 2);
+    let kdf = KdfParams::INSECURE_FAST_FOR_TESTS;
+    let list = accounts();
+    let mut newest = Vec::new();
+    for n in 1..=5 {
+        let made = backups
+            .backup_with_kdf(
+                &list[..n.min(list.len())],
+                Password::new("b"),
+                1_700_000_000,
+                kdf,
+            )
+            .unwrap();
+        assert!(made.exists(), "backup {n} survived its own pruning");
+        assert_eq!(
+            backups.list().unwrap().last(),
+            Some(&made),
+            "backup {n} is the newest"
+        );
+        newest.push(made);
+    }
+    assert_eq!(backups.list().unwrap(), newest[3..].to_vec());
+}
+
+#[test]
+fn pruning_deletes_only_backup_files_and_leaves_other_files_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let foreign = [
+        "notes.txt",
+        "countersign-backup-notes.csv1",
+        "countersign-backup-20000101T000000Z.csv1.bak",
+        "vault.csv1",
+    ];
+    for name in foreign {
+        std::fs::write(dir.path().join(name), b"not ours").unwrap();
+    }
+    let backups = Backups::new(dir.path(), 1);
+    let kdf = KdfParams::INSECURE_FAST_FOR_TESTS;
+    let list = accounts();
+    for at in [1_700_000_000, 1_700_000_100, 1_700_000_200] {
+        backups
+            .backup_with_kdf(&list, Password::new("b"), at, kdf)
+            .unwrap();
+    }
+    let kept = backups.list().unwrap();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert!(kept[0].to_str().unwrap().contains("20231114T221640Z"));
+    for name in foreign {
+        assert_eq!(
+            std::fs::read(dir.path().join(name)).unwrap(),
+            b"not ours",
+            "{name} was left alone"
+        );
+    }
+}
+
+#[test]
 fn backups_keep_the_last_n_and_know_when_accounts_changed() {
     let dir = tempfile::tempdir().unwrap();
     let backups = Backups::new(dir.path().join("backups"), 2);

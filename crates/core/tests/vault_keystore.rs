@@ -216,3 +216,34 @@ fn a_flipped_byte_with_a_recomputed_digest_never_opens() {
         }
     }
 }
+
+#[test]
+fn a_backup_password_is_its_own_keystore_entry_beside_the_vault_key() {
+    require_keystore();
+    let (_dir, path) = vault_path();
+    let vault = Vault::create(&path, countersign_core::CreateOptions::default()).unwrap();
+    let id = vault.id();
+    drop(vault);
+    assert!(matches!(
+        keystore::backup_password(&id),
+        Err(Error::KeystoreEntryMissing)
+    ));
+
+    keystore::store_backup_password(&id, &Password::new("backup pw 1")).unwrap();
+    keystore::store_backup_password(&id, &Password::new("backup pw 2")).unwrap();
+    assert_eq!(
+        keystore::backup_password(&id).unwrap().as_str(),
+        "backup pw 2"
+    );
+    // The vault key is untouched by the second entry.
+    assert_eq!(Vault::open(&path, &Unlock::keystore()).unwrap().id(), id);
+
+    keystore::delete_backup_password(&id).unwrap();
+    keystore::delete_backup_password(&id).unwrap();
+    assert!(matches!(
+        keystore::backup_password(&id),
+        Err(Error::KeystoreEntryMissing)
+    ));
+    assert!(Vault::open(&path, &Unlock::keystore()).is_ok());
+    assert!(keystore::store_backup_password(&id, &Password::new("")).is_err());
+}

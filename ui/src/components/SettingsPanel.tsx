@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, type Settings, toCommandError, type VaultState } from "../api";
+import { BackupSettings } from "./BackupSettings";
 import { ExportDialog } from "./ExportDialog";
 import { describedBy, Field } from "./Field";
 import { ImportDialog } from "./ImportDialog";
@@ -132,6 +133,7 @@ export function SettingsPanel(props: {
             {imported}
           </p>
         )}
+        <BackupSettings settings={settings} onSettings={props.onSettings} />
       </section>
       {dialog === "export" && <ExportDialog onClose={() => setDialog(null)} />}
       {dialog === "import" && (

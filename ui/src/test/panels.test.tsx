@@ -48,7 +48,15 @@ describe("EditAccountDialog", () => {
 
 describe("SettingsPanel", () => {
   const vault = { unlocked: true, hasPassword: false, path: "/home/me/.local/share/countersign/vault.csv1" };
-  const settings = { lockAfterMinutes: 5, clipboardClearSeconds: 30, showNextCode: true, sortOrder: "custom" as const };
+  const settings = {
+    lockAfterMinutes: 5,
+    clipboardClearSeconds: 30,
+    showNextCode: true,
+    sortOrder: "custom" as const,
+    autoBackup: false,
+    backupFolder: null,
+    backupKeep: 10,
+  };
 
   it("offers the idle lock only once the vault has a password", () => {
     fakeShell([]);

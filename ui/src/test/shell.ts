@@ -1,14 +1,17 @@
 // An in-memory stand-in for the Tauri shell, for component tests only (the real shell is driven
 // end to end in tests/e2e). It answers the commands api.ts sends, with the same shapes.
 import { mockIPC } from "@tauri-apps/api/mocks";
-import type { Account, CodeWindow, Settings, VaultState } from "../api";
+import type { Account, BackupStatus, CodeWindow, Settings, VaultState } from "../api";
 
 export interface FakeShell {
   accounts: Account[];
   calls: Array<{ cmd: string; args: Record<string, unknown> }>;
   vault: VaultState;
   settings: Settings;
+  backup: BackupStatus;
   password: string | null;
+  /** What the system open dialog answers (a path, or null when cancelled). */
+  dialogPath: string | null;
   /** Rejections to return instead of the normal answer, by command. */
   failures: Record<string, { code: string; message: string; field?: string }>;
   codeFor: (id: string) => string;
@@ -19,8 +22,28 @@ export function fakeShell(accounts: Account[], options: Partial<FakeShell> = {})
     accounts: [...accounts],
     calls: [],
     vault: { unlocked: true, hasPassword: false, path: "/tmp/vault" },
-    settings: { lockAfterMinutes: 5, clipboardClearSeconds: 30, showNextCode: true, sortOrder: "custom" },
+    settings: {
+      lockAfterMinutes: 5,
+      clipboardClearSeconds: 30,
+      showNextCode: true,
+      sortOrder: "custom",
+      autoBackup: false,
+      backupFolder: null,
+      backupKeep: 10,
+    },
+    backup: {
+      enabled: false,
+      folder: null,
+      keep: 10,
+      passwordSet: false,
+      lastBackupAt: null,
+      backups: 0,
+      needsBackup: false,
+      error: null,
+      changes: 0,
+    },
     password: null,
+    dialogPath: null,
     failures: {},
     codeFor: (id) => String(100000 + (hash(id) % 900000)),
     ...options,
@@ -37,7 +60,23 @@ export function fakeShell(accounts: Account[], options: Partial<FakeShell> = {})
         return shell.settings;
       case "save_settings":
         shell.settings = args.settings as Settings;
+        shell.backup = {
+          ...shell.backup,
+          enabled: shell.settings.autoBackup,
+          folder: shell.settings.backupFolder,
+          keep: shell.settings.backupKeep,
+        };
         return shell.settings;
+      case "plugin:dialog|open":
+        return shell.dialogPath;
+      case "backup_status":
+        return shell.backup;
+      case "set_backup_password":
+        shell.backup = { ...shell.backup, passwordSet: true };
+        return shell.backup;
+      case "backup_now":
+        shell.backup = { ...shell.backup, needsBackup: false, lastBackupAt: Math.floor(Date.now() / 1000), backups: shell.backup.backups + 1 };
+        return shell.backup;
       case "unlock":
         if (args.password !== shell.password) throw { code: "wrong_password", message: "wrong password" };
         shell.vault = { ...shell.vault, unlocked: true };

@@ -69,18 +69,28 @@ impl Backups {
         kdf: KdfParams,
     ) -> Result<PathBuf, Error> {
         fs::create_dir_all(&self.folder).map_err(|e| io(&self.folder, e))?;
-        let mut name = format!("{PREFIX}{}{SUFFIX}", utc_stamp(now));
-        // Two backups in one second get a sequence suffix rather than overwrite.
-        let mut n = 1;
+        // Two backups in one second get a sequence suffix rather than overwrite, numbered after
+        // the highest of that second still there: reusing a number freed by pruning would sort
+        // the new backup before older ones, and the next prune would delete it.
+        let stamp = utc_stamp(now);
+        let mut n = self
+            .list()?
+            .iter()
+            .filter_map(|p| p.file_name()?.to_str().map(order_key))
+            .filter(|(s, _)| *s == stamp)
+            .map(|(_, n)| n)
+            .max()
+            .map_or(1, |highest| highest.saturating_add(1));
+        let mut name = backup_name(&stamp, n);
         while self.folder.join(&name).exists() {
-            n += 1;
-            name = format!("{PREFIX}{}-{n}{SUFFIX}", utc_stamp(now));
+            n = n.saturating_add(1);
+            name = backup_name(&stamp, n);
         }
         let path = self.folder.join(&name);
         super::countersign_with_kdf(accounts, &path, password, kdf)?;
         let state = State {
             last: name,
-            fingerprint: fingerprint(accounts),
+            fingerprint: accounts_fingerprint(accounts),
             at: now,
         };
         let state_path = self.folder.join(STATE);
@@ -91,7 +101,9 @@ impl Backups {
         Ok(path)
     }
 
-    /// The backups in the folder, oldest first.
+    /// The backups in the folder, oldest first: only files named as [`Backups::backup_now`]
+    /// names them (`countersign-backup-YYYYMMDDTHHMMSSZ[-N].csv1`), so pruning never touches
+    /// anything else in the folder.
     pub fn list(&self) -> Result<Vec<PathBuf>, Error> {
         let entries = match fs::read_dir(&self.folder) {
             Ok(e) => e,
@@ -101,7 +113,7 @@ impl Backups {
         let mut names: Vec<String> = entries
             .filter_map(|e| e.ok())
             .filter_map(|e| e.file_name().into_string().ok())
-            .filter(|n| n.starts_with(PREFIX) && n.ends_with(SUFFIX))
+            .filter(|n| is_backup_name(n))
             .collect();
         // By time, then by the sequence suffix of backups made in the same second (the first
         // has none): a plain name sort would put `…Z-2` before `…Z`.
@@ -118,7 +130,8 @@ impl Backups {
         let Ok(state) = serde_json::from_str::<State>(&text) else {
             return true;
         };
-        !self.folder.join(&state.last).exists() || state.fingerprint != fingerprint(accounts)
+        !self.folder.join(&state.last).exists()
+            || state.fingerprint != accounts_fingerprint(accounts)
     }
 
     /// When the newest backup was made (Unix seconds), if any.
@@ -148,6 +161,15 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     options.open(path)?.write_all(bytes)
 }
 
+/// The file name of the `n`th backup made in the second `stamp` (the first has no suffix).
+fn backup_name(stamp: &str, n: u32) -> String {
+    if n <= 1 {
+        format!("{PREFIX}{stamp}{SUFFIX}")
+    } else {
+        format!("{PREFIX}{stamp}-{n}{SUFFIX}")
+    }
+}
+
 /// `(stamp, sequence)` of a backup file name; the first backup of a second is sequence 1.
 fn order_key(name: &str) -> (String, u32) {
     let stem = &name[PREFIX.len()..name.len() - SUFFIX.len()];
@@ -157,7 +179,34 @@ fn order_key(name: &str) -> (String, u32) {
     }
 }
 
-fn fingerprint(accounts: &[Account]) -> String {
+/// A name [`Backups::backup_now`] writes: the prefix, a `YYYYMMDDTHHMMSSZ` stamp, an optional
+/// `-N` sequence, the suffix.
+fn is_backup_name(name: &str) -> bool {
+    let Some(stem) = name
+        .strip_prefix(PREFIX)
+        .and_then(|rest| rest.strip_suffix(SUFFIX))
+    else {
+        return false;
+    };
+    let (stamp, sequence) = match stem.split_once('-') {
+        Some((stamp, n)) => (stamp, Some(n)),
+        None => (stem, None),
+    };
+    let b = stamp.as_bytes();
+    let stamp_ok = b.len() == 16
+        && b[..8].iter().all(u8::is_ascii_digit)
+        && b[8] == b'T'
+        && b[9..15].iter().all(u8::is_ascii_digit)
+        && b[15] == b'Z';
+    let sequence_ok =
+        sequence.is_none_or(|n| !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()));
+    stamp_ok && sequence_ok
+}
+
+/// A SHA-256 (hex) over the accounts as a backup holds them, leaving out when each was last
+/// used: equal fingerprints mean a backup of one holds the other. The app compares them to tell
+/// whether a vault save changed the accounts.
+pub fn accounts_fingerprint(accounts: &[Account]) -> String {
     let mut ctx = digest::Context::new(&digest::SHA256);
     for a in accounts {
         // `last_used` changes on every copy of a code: not a change worth a backup.
@@ -202,7 +251,24 @@ fn utc_stamp(unix: i64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::utc_stamp;
+    use super::{is_backup_name, utc_stamp};
+
+    #[test]
+    fn only_names_backups_are_written_under_count_as_backups() {
+        assert!(is_backup_name("countersign-backup-20251128T193000Z.csv1"));
+        assert!(is_backup_name("countersign-backup-20251128T193000Z-2.csv1"));
+        for foreign in [
+            "countersign-backup-notes.csv1",
+            "countersign-backup-20251128T193000Z.csv1.prev",
+            "countersign-backup-20251128T193000Z-.csv1",
+            "countersign-backup-20251128T193000Z-x.csv1",
+            "countersign-backup-2025112T193000Z.csv1",
+            "countersign-backup.state",
+            "my-countersign-backup-20251128T193000Z.csv1",
+        ] {
+            assert!(!is_backup_name(foreign), "{foreign}");
+        }
+    }
 
     #[test]
     fn utc_stamps_match_known_dates() {

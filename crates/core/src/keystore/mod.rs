@@ -4,6 +4,9 @@
 //! - Entry naming: service [`SERVICE`], user `vault-<vault id>`, so two vaults never share an
 //!   entry. The stored value is the 32-byte keystore key as 64 lowercase hex digits (KWallet's
 //!   Secret Service only keeps UTF-8 text).
+//! - The password the app encrypts a vault's automatic backups with (so it can write them
+//!   without asking) is a second entry: service [`SERVICE`], user `backup-password-<vault id>`,
+//!   value the password's UTF-8 text.
 //! - Every call runs on its own thread, never on the caller's (an async runtime's worker may be
 //!   the caller; Secret Service clients can panic inside a runtime), and is bounded by
 //!   [`timeout`]: a locked keyring that waits for an unlock prompt gives
@@ -22,6 +25,7 @@ use std::sync::Arc;
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
+use crate::password::Password;
 use crate::vault::format::KEY_LEN;
 use crate::vault::VaultId;
 
@@ -63,6 +67,50 @@ pub(crate) fn load_key(vault: &VaultId) -> Result<Zeroizing<[u8; KEY_LEN]>> {
 /// After this, the vault opens only through its password slot (if it has one).
 pub fn delete_key(vault: &VaultId) -> Result<()> {
     let user = entry_user(vault);
+    match call(move |store| {
+        let entry = Entry::new_in_store(&store, SERVICE, &user)?;
+        entry.delete_credential()
+    }) {
+        Err(Error::KeystoreEntryMissing) => Ok(()),
+        other => other,
+    }
+}
+
+/// The keystore user name of a vault's automatic-backup password: `backup-password-<uuid>`.
+pub fn backup_password_user(vault: &VaultId) -> String {
+    format!("backup-password-{vault}")
+}
+
+/// Stores (or replaces) the password a vault's automatic backups are encrypted with.
+pub fn store_backup_password(vault: &VaultId, password: &Password) -> Result<()> {
+    if password.is_empty() {
+        return Err(Error::InvalidInput("the backup password is empty".into()));
+    }
+    let text = Zeroizing::new(password.as_str().to_owned());
+    let user = backup_password_user(vault);
+    call(move |store| {
+        let entry = Entry::new_in_store(&store, SERVICE, &user)?;
+        entry.set_password(&text)
+    })
+}
+
+/// Loads a vault's automatic-backup password: [`Error::KeystoreEntryMissing`] when none is
+/// stored.
+pub fn backup_password(vault: &VaultId) -> Result<Password> {
+    let user = backup_password_user(vault);
+    let mut text = call(move |store| {
+        let entry = Entry::new_in_store(&store, SERVICE, &user)?;
+        entry.get_password().map(Zeroizing::new)
+    })?;
+    if text.is_empty() {
+        return Err(Error::KeystoreEntryMissing);
+    }
+    Ok(Password::new(std::mem::take(&mut *text)))
+}
+
+/// Deletes a vault's automatic-backup password. Deleting one that does not exist succeeds.
+pub fn delete_backup_password(vault: &VaultId) -> Result<()> {
+    let user = backup_password_user(vault);
     match call(move |store| {
         let entry = Entry::new_in_store(&store, SERVICE, &user)?;
         entry.delete_credential()

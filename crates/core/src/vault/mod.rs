@@ -302,6 +302,12 @@ impl Vault {
         &self.path
     }
 
+    /// The generation of the file this vault last read or wrote: it grows by one with every
+    /// save, so a caller can tell whether an operation saved.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
     /// The vault's id.
     pub fn id(&self) -> VaultId {
         self.id
