@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { api, type Account, type CodeWindow, type Settings, type SortOrder, toCommandError, type VaultState } from "./api";
+import { api, DEFAULT_SETTINGS, type Account, type CodeWindow, type Settings, type SortOrder, toCommandError, type VaultState } from "./api";
 import { filterAccounts, groupsOf, moveId, sortAccounts } from "./format";
 import { AccountList, focusActiveRow } from "./components/AccountList";
 import { AddAccountDialog, pastedImage } from "./components/AddAccountDialog";
@@ -19,15 +19,6 @@ import { usePush } from "./push";
 type Screen = "loading" | "locked" | "accounts" | "settings" | "failed";
 type Dialog = { kind: "add"; scan?: ScanInput } | { kind: "import"; path: string } | { kind: "edit"; account: Account } | { kind: "remove"; account: Account } | null;
 
-const DEFAULT_SETTINGS: Settings = {
-  lockAfterMinutes: 5,
-  clipboardClearSeconds: 30,
-  showNextCode: true,
-  sortOrder: "custom",
-  autoBackup: false,
-  backupFolder: null,
-  backupKeep: 10,
-};
 /** How long a toast stays on screen. */
 const TOAST_MS = 3500;
 

@@ -71,6 +71,17 @@ export interface Settings {
   backupKeep: number;
 }
 
+/** The settings before the shell's are read (the shell's defaults). */
+export const DEFAULT_SETTINGS: Settings = {
+  lockAfterMinutes: 5,
+  clipboardClearSeconds: 30,
+  showNextCode: true,
+  sortOrder: "custom",
+  autoBackup: false,
+  backupFolder: null,
+  backupKeep: 10,
+};
+
 /** Automatic backups: where they go, how the last one went, and whether the accounts changed since. */
 export interface BackupStatus {
   enabled: boolean;

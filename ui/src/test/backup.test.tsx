@@ -3,7 +3,7 @@ import { mockIPC } from "@tauri-apps/api/mocks";
 import { fireEvent, render, screen, waitFor } from "@testing-library/preact";
 import { describe, expect, it, vi } from "vitest";
 import { App } from "../App";
-import type { BackupStatus, Settings } from "../api";
+import { type BackupStatus, DEFAULT_SETTINGS, type Settings } from "../api";
 import { reminderFor, useBackupStatus } from "../backup";
 import { BackupReminder } from "../components/BackupReminder";
 import { SettingsPanel } from "../components/SettingsPanel";
@@ -25,15 +25,7 @@ function status(overrides: Partial<BackupStatus> = {}): BackupStatus {
   };
 }
 
-const settings: Settings = {
-  lockAfterMinutes: 5,
-  clipboardClearSeconds: 30,
-  showNextCode: true,
-  sortOrder: "custom",
-  autoBackup: false,
-  backupFolder: null,
-  backupKeep: 10,
-};
+const settings: Settings = DEFAULT_SETTINGS;
 const vault = { unlocked: true, hasPassword: false, path: "/home/me/vault.csv1" };
 
 function renderSettings(onSettings: (s: Settings) => void = () => undefined, current: Settings = settings) {

@@ -1,7 +1,7 @@
 // An in-memory stand-in for the Tauri shell, for component tests only (the real shell is driven
 // end to end in tests/e2e). It answers the commands api.ts sends, with the same shapes.
 import { mockIPC } from "@tauri-apps/api/mocks";
-import type { Account, BackupStatus, CodeWindow, Settings, VaultState } from "../api";
+import { type Account, type BackupStatus, type CodeWindow, DEFAULT_SETTINGS, type Settings, type VaultState } from "../api";
 
 export interface FakeShell {
   accounts: Account[];
@@ -22,15 +22,7 @@ export function fakeShell(accounts: Account[], options: Partial<FakeShell> = {})
     accounts: [...accounts],
     calls: [],
     vault: { unlocked: true, hasPassword: false, path: "/tmp/vault" },
-    settings: {
-      lockAfterMinutes: 5,
-      clipboardClearSeconds: 30,
-      showNextCode: true,
-      sortOrder: "custom",
-      autoBackup: false,
-      backupFolder: null,
-      backupKeep: 10,
-    },
+    settings: { ...DEFAULT_SETTINGS },
     backup: {
       enabled: false,
       folder: null,
