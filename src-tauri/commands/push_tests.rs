@@ -9,20 +9,15 @@
 mod support;
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use countersign_core::{CreateOptions, KdfParams, Password, Vault};
+use countersign_core::{Password, Vault};
 use serde_json::{json, Value};
 use support::{Server, ServerOptions};
 use tauri::test::{mock_builder, mock_context, noop_assets, MockRuntime};
 use tauri::{App, WebviewWindow, WebviewWindowBuilder};
 
-use crate::clipboard::tests::MemoryClipboard;
-use crate::clipboard::CodeCopier;
 use crate::push::PushService;
-use crate::settings::SettingsFile;
-use crate::state::AppState;
 
 const PASSWORD: &str = "push tests password";
 const NOT_ACTIVATED: &str = "Authentication request is not for an activated account";
@@ -39,18 +34,8 @@ impl Harness {
     /// An app over a fresh password-only vault, unlocked, with quick listener timings.
     fn new() -> Harness {
         let dir = tempfile::tempdir().unwrap();
-        let vault_path = dir.path().join("vault.csv1");
-        Vault::create(
-            &vault_path,
-            CreateOptions::password_only(Password::new(PASSWORD))
-                .with_kdf(KdfParams::INSECURE_FAST_FOR_TESTS),
-        )
-        .unwrap();
-        let state = AppState::new(
-            vault_path.clone(),
-            SettingsFile::new(dir.path().join("settings.json")),
-            CodeCopier::new(Arc::new(MemoryClipboard::default())),
-        );
+        let vault_path = super::ipc::password_vault(dir.path(), PASSWORD);
+        let state = super::ipc::app_state(dir.path(), &vault_path, Default::default());
         let app = crate::with_commands(mock_builder())
             .manage(state)
             .manage(PushService::new(support::fast_listener()))

@@ -7,15 +7,12 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use countersign_core::{CreateOptions, KdfParams, Password, Vault};
 use serde_json::{json, Value};
 use tauri::test::{mock_builder, mock_context, noop_assets, MockRuntime};
 use tauri::{App, WebviewWindow, WebviewWindowBuilder};
 
 use crate::clipboard::tests::MemoryClipboard;
-use crate::clipboard::{CodeCopier, TextClipboard};
-use crate::settings::SettingsFile;
-use crate::state::AppState;
+use crate::clipboard::TextClipboard;
 
 const PASSWORD: &str = "correct horse battery staple";
 /// RFC 4226 Appendix D secret ("12345678901234567890") in base32.
@@ -35,13 +32,7 @@ impl Harness {
     /// An app over a fresh password-only vault, not yet unlocked.
     fn new() -> Harness {
         let dir = tempfile::tempdir().unwrap();
-        let vault_path = dir.path().join("vault.csv1");
-        Vault::create(
-            &vault_path,
-            CreateOptions::password_only(Password::new(PASSWORD))
-                .with_kdf(KdfParams::INSECURE_FAST_FOR_TESTS),
-        )
-        .unwrap();
+        let vault_path = super::ipc::password_vault(dir.path(), PASSWORD);
         Harness::open(dir, vault_path)
     }
 
@@ -55,11 +46,7 @@ impl Harness {
 
     fn open(dir: tempfile::TempDir, vault_path: PathBuf) -> Harness {
         let clipboard = Arc::new(MemoryClipboard::default());
-        let state = AppState::new(
-            vault_path.clone(),
-            SettingsFile::new(dir.path().join("settings.json")),
-            CodeCopier::new(clipboard.clone()),
-        );
+        let state = super::ipc::app_state(dir.path(), &vault_path, clipboard.clone());
         let app = crate::with_commands(mock_builder())
             .manage(state)
             .build(mock_context(noop_assets()))

@@ -8,14 +8,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use countersign_core::export::backup::Backups;
-use countersign_core::{keystore, CreateOptions, KdfParams, Password, Unlock, Vault};
+use countersign_core::{keystore, KdfParams, Password, Unlock, Vault};
 use serde_json::{json, Value};
 use tauri::test::{mock_builder, mock_context, noop_assets, MockRuntime};
 use tauri::{App, Listener, Manager, WebviewWindow, WebviewWindowBuilder};
 
 use crate::backup::STATUS_EVENT;
-use crate::clipboard::tests::MemoryClipboard;
-use crate::clipboard::CodeCopier;
 use crate::settings::SettingsFile;
 use crate::state::AppState;
 
@@ -42,18 +40,8 @@ impl Harness {
     /// An app over a fresh password-only vault, unlocked, with the backup worker running.
     fn unlocked() -> Harness {
         let dir = tempfile::tempdir().unwrap();
-        let vault_path = dir.path().join("vault.csv1");
-        Vault::create(
-            &vault_path,
-            CreateOptions::password_only(Password::new(VAULT_PASSWORD))
-                .with_kdf(KdfParams::INSECURE_FAST_FOR_TESTS),
-        )
-        .unwrap();
-        let state = AppState::new(
-            vault_path.clone(),
-            SettingsFile::new(dir.path().join("settings.json")),
-            CodeCopier::new(Arc::new(MemoryClipboard::default())),
-        );
+        let vault_path = super::ipc::password_vault(dir.path(), VAULT_PASSWORD);
+        let state = super::ipc::app_state(dir.path(), &vault_path, Default::default());
         state
             .backup
             .tune(DEBOUNCE, KdfParams::INSECURE_FAST_FOR_TESTS);
