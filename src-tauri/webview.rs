@@ -14,8 +14,8 @@
 
 use tauri::{App, Runtime};
 
-/// Sets the environment WebKitGTK reads at start-up. Call first thing in `main`, before any
-/// thread exists (changing the environment is not thread-safe).
+/// Sets the environment WebKitGTK reads at start-up. Called first thing in [`crate::run`],
+/// before any thread exists (changing the environment is not thread-safe).
 pub fn before_start() {
     #[cfg(target_os = "linux")]
     if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
