@@ -20,6 +20,8 @@ use crate::error::{CommandError, CommandResult};
 use crate::state::AppState;
 use crate::views::AccountView;
 
+use super::scan::AddedAccounts;
+
 /// The largest import file read (a 10,000-key PSKC file is a few MiB).
 const MAX_IMPORT_BYTES: u64 = 64 * 1024 * 1024;
 
@@ -84,16 +86,6 @@ pub struct ImportEntryError {
     pub reason: String,
 }
 
-/// What an import did.
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ImportResult {
-    /// The accounts added.
-    pub added: Vec<AccountView>,
-    /// Duplicates left out.
-    pub skipped_duplicates: usize,
-}
-
 /// Reads an import file and lists what it would add; nothing is stored. `format` is detected
 /// when absent; `password` opens encrypted backups (Aegis, 2FAS, password-based PSKC) and
 /// `key` (hex) a PSKC file encrypted with a pre-shared key.
@@ -117,7 +109,7 @@ pub async fn import_preview<R: Runtime>(
         key: key
             .filter(|k| !k.trim().is_empty())
             .map(|k| {
-                unhex(&k).ok_or_else(|| {
+                import::key_from_hex(&k).ok_or_else(|| {
                     CommandError::field("key", "the key must be hex digits (two per byte)")
                 })
             })
@@ -126,11 +118,10 @@ pub async fn import_preview<R: Runtime>(
     let data = read_file(Path::new(&path), MAX_IMPORT_BYTES)?;
     let existing = state.with_vault(|vault, _| Ok(vault.accounts().to_vec()))?;
     let now = super::unix_now() as i64;
-    let preview = tauri::async_runtime::spawn_blocking(move || {
+    let preview = super::off_thread("the import", move || {
         import::preview(&data, format, &credentials, &existing, now)
     })
-    .await
-    .map_err(|e| CommandError::internal(format!("the import stopped: {e}")))?
+    .await?
     .map_err(import_error)?;
 
     let token = {
@@ -181,7 +172,7 @@ pub async fn import_apply<R: Runtime>(
     token: String,
     keep_duplicates: bool,
     only: Option<Vec<usize>>,
-) -> CommandResult<ImportResult> {
+) -> CommandResult<AddedAccounts> {
     let mut pending = imports.lock();
     let preview = match pending.take() {
         Some((known, preview)) if known.to_string() == token => preview,
@@ -208,7 +199,7 @@ pub async fn import_apply<R: Runtime>(
             .iter()
             .map(|id| vault.account(*id).map(AccountView::from))
             .collect::<Result<_, _>>()?;
-        Ok(ImportResult {
+        Ok(AddedAccounts {
             added,
             skipped_duplicates: report.skipped_duplicates,
         })
@@ -244,18 +235,17 @@ pub async fn export_file<R: Runtime>(
         ExportFormat::Otpauth => write_replacing(&path, export::otpauth(&accounts).as_bytes())?,
         ExportFormat::Aegis => {
             let password = password()?;
-            let json = tauri::async_runtime::spawn_blocking(move || {
+            let json = super::off_thread("the export", move || {
                 export::aegis(&accounts, &password).map(Zeroizing::new)
             })
-            .await
-            .map_err(|e| CommandError::internal(format!("the export stopped: {e}")))??;
+            .await??;
             write_replacing(&path, json.as_bytes())?;
         }
         ExportFormat::Countersign => {
             let password = password()?;
             let temp = sibling(&path, "partial");
             let written = temp.clone();
-            tauri::async_runtime::spawn_blocking(move || {
+            super::off_thread("the export", move || {
                 export::countersign_with_kdf(
                     &accounts,
                     &written,
@@ -263,8 +253,7 @@ pub async fn export_file<R: Runtime>(
                     countersign_core::KdfParams::DEFAULT,
                 )
             })
-            .await
-            .map_err(|e| CommandError::internal(format!("the export stopped: {e}")))?
+            .await?
             .inspect_err(|_| {
                 let _ = std::fs::remove_file(&temp);
             })?;
@@ -350,18 +339,6 @@ fn import_error(error: ImportError) -> CommandError {
             _ => None,
         },
     }
-}
-
-fn unhex(text: &str) -> Option<Zeroizing<Vec<u8>>> {
-    let digits: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if digits.is_empty() || digits.len() % 2 != 0 {
-        return None;
-    }
-    digits
-        .chunks(2)
-        .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok())
-        .collect::<Option<Vec<u8>>>()
-        .map(Zeroizing::new)
 }
 
 /// Every import format's name, for the import dialog's format menu.

@@ -10,6 +10,19 @@ pub mod settings;
 pub mod transfer;
 pub mod vault;
 
+use crate::error::{CommandError, CommandResult};
+
+/// Runs `f` on a blocking thread (decoding, key derivation, file I/O), off the async runtime; a
+/// thread that panicked comes back as an internal error, "`what` stopped: …".
+async fn off_thread<T: Send + 'static>(
+    what: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> CommandResult<T> {
+    tauri::async_runtime::spawn_blocking(f)
+        .await
+        .map_err(|e| CommandError::internal(format!("{what} stopped: {e}")))
+}
+
 /// Unix seconds now.
 pub(crate) fn unix_now() -> u64 {
     std::time::SystemTime::now()

@@ -88,7 +88,7 @@ pub struct ScannedAccount {
     pub duplicate: bool,
 }
 
-/// What [`add_scanned`] did.
+/// What [`add_scanned`] and an import (`import_apply`) did.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AddedAccounts {
@@ -106,12 +106,11 @@ pub async fn scan_file<R: Runtime>(
     scan: State<'_, ScanState>,
     path: String,
 ) -> CommandResult<ScanOutcome> {
-    let decoded = tauri::async_runtime::spawn_blocking(move || {
+    let decoded = super::off_thread("the scan", move || {
         let bytes = read_image_file(&path)?;
         qr::decode_image_bytes(&bytes).map_err(qr_error)
     })
-    .await
-    .map_err(|e| CommandError::internal(format!("the scan stopped: {e}")))??;
+    .await??;
     Ok(outcome(&state, &scan, decoded))
 }
 
@@ -124,11 +123,10 @@ pub async fn scan_image<R: Runtime>(
     request: Request<'_>,
 ) -> CommandResult<ScanOutcome> {
     let bytes = raw_body(&request)?;
-    let decoded = tauri::async_runtime::spawn_blocking(move || {
+    let decoded = super::off_thread("the scan", move || {
         qr::decode_image_bytes(&bytes).map_err(qr_error)
     })
-    .await
-    .map_err(|e| CommandError::internal(format!("the scan stopped: {e}")))??;
+    .await??;
     Ok(outcome(&state, &scan, decoded))
 }
 
@@ -151,11 +149,10 @@ pub async fn scan_frame<R: Runtime>(
     };
     let (width, height) = (side("x-frame-width")?, side("x-frame-height")?);
     let luma = raw_body(&request)?;
-    let decoded = tauri::async_runtime::spawn_blocking(move || {
+    let decoded = super::off_thread("the scan", move || {
         qr::decode_luma(width, height, luma).map_err(qr_error)
     })
-    .await
-    .map_err(|e| CommandError::internal(format!("the scan stopped: {e}")))??;
+    .await??;
     Ok(outcome(&state, &scan, decoded))
 }
 
@@ -166,9 +163,7 @@ pub async fn scan_screen<R: Runtime>(
     state: State<'_, AppState>,
     scan: State<'_, ScanState>,
 ) -> CommandResult<ScanOutcome> {
-    let decoded = tauri::async_runtime::spawn_blocking(|| qr::scan_screens().map_err(qr_error))
-        .await
-        .map_err(|e| CommandError::internal(format!("the scan stopped: {e}")))??;
+    let decoded = super::off_thread("the scan", || qr::scan_screens().map_err(qr_error)).await??;
     Ok(outcome(&state, &scan, decoded))
 }
 

@@ -11,7 +11,6 @@ use countersign_core::import::{
     self, Credentials, Duplicates, Format, ImportError, Preview, Selection,
 };
 use countersign_core::Password;
-use zeroize::Zeroizing;
 
 use crate::{CliError, Ctx};
 
@@ -67,7 +66,7 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<(), CliError> {
         .key
         .as_deref()
         .map(|hex| {
-            unhex(hex).ok_or_else(|| {
+            import::key_from_hex(hex).ok_or_else(|| {
                 CliError::usage("--key must be hex (e.g. 12345678901234567890123456789012)")
             })
         })
@@ -167,16 +166,4 @@ fn import_error(e: ImportError) -> CliError {
         )),
         other => CliError::input(other.to_string()),
     }
-}
-
-fn unhex(text: &str) -> Option<Zeroizing<Vec<u8>>> {
-    let digits: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if digits.is_empty() || digits.len() % 2 != 0 {
-        return None;
-    }
-    digits
-        .chunks(2)
-        .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok())
-        .collect::<Option<Vec<u8>>>()
-        .map(Zeroizing::new)
 }

@@ -158,6 +158,14 @@ impl FromStr for Format {
     }
 }
 
+/// Reads a pre-shared key given as hex digits (either case, whitespace ignored); `None` when it
+/// is empty or not whole bytes of hex.
+pub fn key_from_hex(text: &str) -> Option<Zeroizing<Vec<u8>>> {
+    crypto::unhex(text)
+        .filter(|key| !key.is_empty())
+        .map(Zeroizing::new)
+}
+
 /// What decrypts an encrypted import file.
 #[derive(Default)]
 pub struct Credentials {
