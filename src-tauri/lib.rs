@@ -78,8 +78,15 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
 /// Starts the app. On mobile this is the entry point the platform calls.
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
+    commands::bench::mark("run");
     webview::before_start();
     let builder = tauri::Builder::default()
+        .on_page_load(|_, payload| {
+            commands::bench::mark(match payload.event() {
+                tauri::webview::PageLoadEvent::Started => "page-load-started",
+                tauri::webview::PageLoadEvent::Finished => "page-load-finished",
+            });
+        })
         .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_dialog::init());
@@ -89,6 +96,7 @@ pub fn run() {
     let builder = builder.plugin(tauri_plugin_barcode_scanner::init());
     let result = with_commands(builder)
         .setup(|app| {
+            commands::bench::mark("setup");
             let handle = app.handle().clone();
             let vault_path = platform::vault_path(&handle)?;
             let settings = SettingsFile::new(app.path().app_config_dir()?.join("settings.json"));
@@ -109,6 +117,7 @@ pub fn run() {
             }
             webview::make_lean(app);
             camera::enable(app);
+            commands::bench::mark("setup-done");
             // Open the vault (keystore, file, decryption) while the webview loads; the UI's
             // first `vault_state` waits for this instead of starting the work itself. Push
             // listeners start as soon as it is open, so requests arrive even before the UI asks.
@@ -117,6 +126,7 @@ pub fn run() {
                     .state::<AppState>()
                     .vault_state()
                     .is_ok_and(|state| state.unlocked);
+                commands::bench::mark("vault-opened");
                 if opened {
                     tauri::async_runtime::spawn(async move {
                         let _ = handle.state::<PushService>().resync(&handle);

@@ -47,7 +47,11 @@ async function startOnce(vault) {
       const m = out.match(/first-code-visible unix_ms=(\d+) since_main_ms=(\d+)/);
       if (m) {
         clearTimeout(timer);
-        resolveMark({ total: Number(m[1]) - t0, sinceMain: Number(m[2]) });
+        const steps = new Map();
+        for (const [, name, at] of out.matchAll(/startup-mark (\S+) unix_ms=([\d.]+)/g)) {
+          if (!steps.has(name)) steps.set(name, Number(at) - t0);
+        }
+        resolveMark({ total: Number(m[1]) - t0, sinceMain: Number(m[2]), steps });
       }
     });
     child.once("exit", (code) => reject(new Error(`the app exited (${code}) before showing a code`)));
@@ -116,11 +120,13 @@ async function main() {
     const vault = vaultWith(count);
     const totals = [];
     const sinceMain = [];
+    const steps = [];
     let mem;
     for (let run = 0; run < runs; run++) {
-      const { total, sinceMain: s, child } = await startOnce(vault);
+      const { total, sinceMain: s, steps: runSteps, child } = await startOnce(vault);
       totals.push(total);
       sinceMain.push(s);
+      steps.push(runSteps);
       if (run === 0) {
         await sleep(2000);
         mem = memory(child.pid);
@@ -131,6 +137,14 @@ async function main() {
       `start-to-first-code accounts=${count}: median ${median(totals)} ms (min ${Math.min(...totals)}, max ${Math.max(...totals)}); ` +
         `from the shell's setup ${median(sinceMain)} ms; runs (total/from setup): ${totals.map((t, i) => `${t}/${sinceMain[i]}`).join(", ")}`,
     );
+    // Where the time goes: each start-up step in ms after spawn, one column per run.
+    const names = [...new Set(steps.flatMap((run) => [...run.keys()]))].sort(
+      (a, b) => median(steps.map((r) => r.get(a) ?? Infinity)) - median(steps.map((r) => r.get(b) ?? Infinity)),
+    );
+    console.log(`start-up steps accounts=${count} (ms after spawn, runs in order):`);
+    for (const name of names) {
+      console.log(`  ${name.padEnd(34)} ${steps.map((r) => String(Math.round(r.get(name) ?? NaN)).padStart(6)).join("")}`);
+    }
     console.log(
       `memory-after-start accounts=${count}: RSS sum ${mb(mem.rss)}, PSS sum ${mb(mem.pss)} (` +
         mem.processes.map((p) => `${p.name} ${mb(p.rss)} rss/${mb(p.pss)} pss`).join("; ") +

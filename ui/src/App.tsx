@@ -54,6 +54,7 @@ export function App() {
 
   const openVault = useCallback(async () => {
     const list = await api.listAccounts();
+    if (!firstCodeMarked.current) performance.mark("accounts-listed");
     setAccounts(list);
     setScreen("accounts");
   }, []);
@@ -62,6 +63,7 @@ export function App() {
     (async () => {
       try {
         const [state, prefs] = await Promise.all([api.vaultState(), api.settings()]);
+        performance.mark("vault-state");
         setVault(state);
         setSettings(prefs);
         if (state.unlocked) await openVault();
@@ -141,13 +143,14 @@ export function App() {
     due.forEach((id) => fetching.current.add(id));
     api
       .codes(due)
-      .then((fresh) =>
+      .then((fresh) => {
+        if (!firstCodeMarked.current) performance.mark("codes-fetched");
         setWindows((old) => {
           const merged = new Map(old);
           for (const w of fresh) merged.set(w.id, w);
           return merged;
-        }),
-      )
+        });
+      })
       .catch((e: unknown) => notify(toCommandError(e).message, true))
       .finally(() => due.forEach((id) => fetching.current.delete(id)));
   }, [byId, windows, notify]);
@@ -157,6 +160,7 @@ export function App() {
   useEffect(() => {
     if (firstCodeMarked.current || windows.size === 0 || screen !== "accounts") return;
     firstCodeMarked.current = true;
+    performance.mark("codes-rendered");
     requestAnimationFrame(() => void api.markFirstCode().catch(() => undefined));
   }, [windows, screen]);
 

@@ -305,6 +305,21 @@ export const isMobile = () => /Android|iPhone|iPad/i.test(navigator.userAgent);
 /** Image files the scanner reads. */
 export const IMAGE_EXTENSIONS = ["png", "jpg", "jpeg", "gif", "bmp", "webp"];
 
+/** The page's start-up steps in ms after `performance.timeOrigin`: navigation, paints, marks. */
+export function startupTiming(): { timeOrigin: number; marks: [string, number][] } {
+  const marks: [string, number][] = [];
+  const navigation = performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming | undefined;
+  if (navigation) {
+    for (const step of ["fetchStart", "responseEnd", "domInteractive", "domContentLoadedEventEnd", "loadEventEnd"] as const) {
+      marks.push([step, navigation[step]]);
+    }
+  }
+  for (const entry of [...performance.getEntriesByType("paint"), ...performance.getEntriesByType("mark")]) {
+    marks.push([entry.name, entry.startTime]);
+  }
+  return { timeOrigin: performance.timeOrigin, marks };
+}
+
 async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
   try {
     return await invoke<T>(cmd, args);
@@ -414,8 +429,8 @@ export const api = {
       if (event.payload.type === "drop") onPaths(event.payload.paths);
     }),
 
-  /** Tells the shell the first code is on screen (for the start-up benchmark). */
-  markFirstCode: () => call<void>("mark_first_code"),
+  /** Tells the shell the first code is on screen, with the page's start-up steps (for the start-up benchmark). */
+  markFirstCode: () => call<void>("mark_first_code", { timing: startupTiming() }),
 
   /** Reads a countersign://activate link for the confirm screen (nothing is sent or stored). */
   pushParseActivation: (uri: string) => call<ActivationSummary>("push_parse_activation", { uri }),

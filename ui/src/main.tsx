@@ -2,5 +2,6 @@ import { render } from "preact";
 import { App } from "./App";
 import "./styles.css";
 
+performance.mark("script-start");
 const root = document.getElementById("app");
 if (root) render(<App />, root);
