@@ -13,7 +13,7 @@ use tauri::{App, Manager, Runtime};
 /// Turns on camera access in the main window's webview where the platform needs it.
 pub fn enable<R: Runtime>(app: &App<R>) {
     #[cfg(target_os = "linux")]
-    if let Some(window) = app.get_webview_window("main") {
+    if let Some(window) = app.get_webview_window(crate::webview::MAIN_WINDOW) {
         let result = window.with_webview(|webview| {
             use webkit2gtk::glib::prelude::Cast;
             use webkit2gtk::{

@@ -81,12 +81,7 @@ pub fn run() {
     commands::bench::mark("run");
     webview::before_start();
     let builder = tauri::Builder::default()
-        .on_page_load(|_, payload| {
-            commands::bench::mark(match payload.event() {
-                tauri::webview::PageLoadEvent::Started => "page-load-started",
-                tauri::webview::PageLoadEvent::Finished => "page-load-finished",
-            });
-        })
+        .on_page_load(webview::on_page_load)
         .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_dialog::init());
@@ -97,6 +92,10 @@ pub fn run() {
     let result = with_commands(builder)
         .setup(|app| {
             commands::bench::mark("setup");
+            // First, so the web process starts while the rest is set up.
+            webview::create_main_window(app)?;
+            webview::make_lean(app);
+            camera::enable(app);
             let handle = app.handle().clone();
             let vault_path = platform::vault_path(&handle)?;
             let settings = SettingsFile::new(app.path().app_config_dir()?.join("settings.json"));
@@ -115,8 +114,6 @@ pub fn run() {
                     .notification()
                     .on_action(move |_| tray::show_window(&shown));
             }
-            webview::make_lean(app);
-            camera::enable(app);
             commands::bench::mark("setup-done");
             // Open the vault (keystore, file, decryption) while the webview loads; the UI's
             // first `vault_state` waits for this instead of starting the work itself. Push

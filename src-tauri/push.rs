@@ -787,7 +787,7 @@ fn announce<R: Runtime>(app: &AppHandle<R>, c: &ChallengeView) {
             ))
             .show();
     }
-    if let Some(window) = app.get_webview_window("main") {
+    if let Some(window) = app.get_webview_window(crate::webview::MAIN_WINDOW) {
         let _ = window.show();
         let _ = window.unminimize();
         let _ = window.set_focus();
