@@ -22,6 +22,9 @@ type Dialog = { kind: "add"; scan?: ScanInput } | { kind: "import"; path: string
 /** How long a toast stays on screen. */
 const TOAST_MS = 3500;
 
+/** Rows whose codes are fetched with the list when the vault opens (a tall window's worth). */
+const FIRST_SCREEN_ROWS = 20;
+
 /** The whole app: lock screen, account list with its dialogs, and settings. */
 export function App() {
   const [screen, setScreen] = useState<Screen>("loading");
@@ -52,9 +55,17 @@ export function App() {
     return () => clearTimeout(timer);
   }, [toast]);
 
-  const openVault = useCallback(async () => {
+  const openVault = useCallback(async (order: SortOrder) => {
     const list = await api.listAccounts();
     if (!firstCodeMarked.current) performance.mark("accounts-listed");
+    // The codes of the first screenful come before the list is shown, so its first frame (the
+    // slow one, in a fresh webview) already has them.
+    const firstScreen = sortAccounts(list, order)
+      .slice(0, FIRST_SCREEN_ROWS)
+      .filter((a) => a.kind !== "hotp")
+      .map((a) => a.id);
+    const fresh = firstScreen.length > 0 ? await api.codes(firstScreen).catch(() => []) : [];
+    setWindows(new Map(fresh.map((w) => [w.id, w])));
     setAccounts(list);
     setScreen("accounts");
   }, []);
@@ -66,7 +77,7 @@ export function App() {
         performance.mark("vault-state");
         setVault(state);
         setSettings(prefs);
-        if (state.unlocked) await openVault();
+        if (state.unlocked) await openVault(prefs.sortOrder);
         else setScreen("locked");
       } catch (e) {
         setFailure(toCommandError(e).message);
@@ -295,7 +306,7 @@ export function App() {
       <LockScreen
         onUnlocked={(state) => {
           setVault(state);
-          void openVault().catch((e: unknown) => notify(toCommandError(e).message, true));
+          void openVault(settings.sortOrder).catch((e: unknown) => notify(toCommandError(e).message, true));
         }}
       />
     );

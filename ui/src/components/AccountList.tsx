@@ -55,7 +55,9 @@ export function AccountList(props: AccountListProps) {
   const visible = accounts.slice(first, last);
   const visibleKey = visible.map((a) => a.id).join(",");
 
-  useEffect(() => {
+  // A layout effect, so the codes are asked for before the rows are first painted rather than
+  // one frame later (at start this is on the way to the first code).
+  useLayoutEffect(() => {
     props.onVisibleChange(visible.map((a) => a.id));
     // `visibleKey` stands for `visible`: refetch only when the set of rows on screen changes.
     // eslint-disable-next-line react-hooks/exhaustive-deps

@@ -173,6 +173,25 @@ describe("App", () => {
     expect(screen.getByRole("listitem").getAttribute("data-account-id")).toBe("p");
   });
 
+  it("fetches the first screen's codes with the list, so its first frame shows them", async () => {
+    const many = Array.from({ length: 30 }, (_, i) =>
+      account({ id: `a${i}`, issuer: `Issuer ${String(i).padStart(2, "0")}`, name: "n", position: 29 - i, kind: i === 25 ? "hotp" : "totp" }),
+    );
+    const rowsWhenAsked: number[] = [];
+    const shell = fakeShell(many, {
+      codeFor: () => {
+        rowsWhenAsked.push(document.querySelectorAll("[role=listitem]").length);
+        return "123456";
+      },
+    });
+    render(<App />);
+    await screen.findAllByRole("listitem");
+    const first = shell.calls.find((c) => c.cmd === "codes")?.args.ids as string[];
+    // The custom order (position), first screenful only, HOTP accounts left out.
+    expect(first).toEqual(Array.from({ length: 20 }, (_, i) => `a${29 - i}`).filter((id) => id !== "a25"));
+    expect(rowsWhenAsked[0]).toBe(0);
+  });
+
   it("focuses the search with / and copies the first match with Enter", async () => {
     const shell = fakeShell(accounts);
     render(<App />);
