@@ -296,6 +296,9 @@ impl ChunkedDecoder {
                                 "control character in a chunk-size line",
                             ));
                         }
+                        if line.len() > MAX_CHUNK_LINE {
+                            return Err(RequestError::BadChunk("a chunk-size line is too long"));
+                        }
                         pos += used;
                         self.state = if size == 0 {
                             Chunk::Trailer
@@ -342,6 +345,9 @@ impl ChunkedDecoder {
                         if has_control(line) || line[0] == b' ' || line[0] == b'\t' {
                             return Err(RequestError::BadChunk("malformed trailer field"));
                         }
+                        if end > MAX_CHUNK_LINE {
+                            return Err(RequestError::BadChunk("a trailer line is too long"));
+                        }
                         self.trailer_bytes += end + 2;
                         if self.trailer_bytes > MAX_HEAD {
                             return Err(RequestError::BadChunk("the trailer is too large"));
@@ -362,7 +368,7 @@ impl ChunkedDecoder {
         if has_control(unfinished) {
             return Err(RequestError::BadChunk("control character in a chunk line"));
         }
-        if rest.len() > MAX_CHUNK_LINE {
+        if unfinished.len() > MAX_CHUNK_LINE {
             return Err(RequestError::BadChunk(too_long));
         }
         Ok(())
