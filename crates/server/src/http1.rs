@@ -36,8 +36,9 @@
 
 pub mod codec;
 
+use std::convert::Infallible;
+use std::future::Future;
 use std::io;
-use std::pin::pin;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -81,15 +82,21 @@ pub struct Limits {
 
 /// Serves HTTP/1.1 on `io` with `app` until the client closes it, a request is refused, a
 /// timeout passes, or `shutdown` changes (at once when idle, else after the response in
-/// progress). Holds `shutdown` until it returns, so its sender can wait for every connection.
-pub async fn serve_connection<S>(
+/// progress). Holds `shutdown` until it ends, so its sender can wait for every connection.
+pub fn serve_connection<S>(
     io: S,
-    mut app: Router,
+    app: Router,
     limits: Limits,
     shutdown: watch::Receiver<()>,
-) where
+) -> impl Future<Output = ()>
+where
     S: AsyncRead + AsyncWrite + Unpin,
 {
+    // This future is what a waiting long-poll's task holds, so its layout matters: the
+    // connection is captured once (an `async fn` would keep its arguments and the moved copies
+    // side by side); reading and writing run in boxes that exist only while they do; the
+    // handler is boxed and the request moved into it without crossing an `.await`. What stays
+    // while a handler waits is the connection, the router handle and `run`'s few hundred bytes.
     let mut conn = Connection {
         io,
         limits,
@@ -97,30 +104,37 @@ pub async fn serve_connection<S>(
         closing: false,
         pipelined: Vec::new(),
     };
-    loop {
-        let incoming = match conn.read_request().await {
-            Ok(Some(incoming)) => incoming,
-            Ok(None) => break,
-            Err(refused) => {
-                tracing::debug!(error = %refused, "request refused");
-                conn.refuse(refused).await;
+    let mut app = app;
+    async move {
+        loop {
+            let (handler, head_request, close) = match Box::pin(conn.read_request()).await {
+                Ok(Some(incoming)) => (
+                    Box::pin(app.call(incoming.request)),
+                    incoming.head_request,
+                    incoming.close,
+                ),
+                Ok(None) => break,
+                Err(refused) => {
+                    tracing::debug!(error = %refused, "request refused");
+                    Box::pin(conn.refuse(refused)).await;
+                    return;
+                }
+            };
+            let Some(response) = conn.run(handler).await else {
+                tracing::debug!("client went away while its request was handled");
+                return;
+            };
+            let close = close || conn.stopping();
+            if let Err(e) = Box::pin(conn.write(response, head_request, close)).await {
+                tracing::debug!(error = %e, "writing a response failed");
                 return;
             }
-        };
-        let Some(response) = conn.run(&mut app, incoming.request).await else {
-            tracing::debug!("client went away while its request was handled");
-            return;
-        };
-        let close = incoming.close || conn.stopping();
-        if let Err(e) = conn.write(response, incoming.head_request, close).await {
-            tracing::debug!(error = %e, "writing a response failed");
-            return;
+            if close {
+                break;
+            }
         }
-        if close {
-            break;
-        }
+        let _ = timeout(CLOSE_TIMEOUT, conn.io.shutdown()).await;
     }
-    let _ = timeout(CLOSE_TIMEOUT, conn.io.shutdown()).await;
 }
 
 /// A request read in full.
@@ -289,8 +303,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
 
     /// Runs the handler while watching the connection: `None` when the client went away first
     /// (the handler future is dropped).
-    async fn run(&mut self, app: &mut Router, request: Request<Body>) -> Option<Response> {
-        let mut handler = pin!(app.call(request));
+    async fn run<F>(&mut self, mut handler: F) -> Option<Response>
+    where
+        F: Future<Output = Result<Response, Infallible>> + Unpin,
+    {
         let mut probe = [0u8; PROBE];
         loop {
             // Enough of the next request is kept; the rest waits in the socket.
@@ -343,7 +359,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     /// Answers a refused request and closes the connection, reading (and dropping) what the
     /// client still sends for a moment first: closing with unread bytes would reset the
     /// connection, and the client could lose the answer.
-    async fn refuse(mut self, refused: RequestError) {
+    async fn refuse(&mut self, refused: RequestError) {
         let response =
             ApiError::new(refused.status(), refused.code(), refused.to_string()).into_response();
         if self.write(response, false, true).await.is_err() {
