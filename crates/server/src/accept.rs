@@ -15,7 +15,7 @@
 //! (measured with `countersign-load`).
 //!
 //! Slow clients are bounded: the TLS handshake must finish within [`HANDSHAKE_TIMEOUT`] and a
-//! request head arrive within [`HEADER_READ_TIMEOUT`]. On shutdown the listener closes at once,
+//! request (head and body) arrive within [`HEADER_READ_TIMEOUT`]. On shutdown the listener closes at once,
 //! idle connections close, and requests in flight get [`SHUTDOWN_GRACE`] to finish.
 
 use std::future::Future;
@@ -32,7 +32,9 @@ use crate::http1::{self, Limits};
 /// How long a client may take to complete the TLS handshake.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// How long a client may take to send a request's head (also bounds idle keep-alive waits).
+/// How long a client may take to send a request (head and body) once the connection waits for
+/// one; also how long an idle keep-alive connection stays open, and how long writing a response
+/// may take.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How long requests in flight (long-polls included) may run on after shutdown begins.

@@ -1,7 +1,8 @@
 //! The server's own HTTP/1.1 connection, spoken byte by byte to the real binary, over raw TCP
 //! with TLS off (so the bytes on the wire are the HTTP ones): pipelining, keep-alive, chunked
 //! bodies, `Expect: 100-continue`, closing, refusals; and over TLS (pinned to the printed
-//! certificate fingerprint): keep-alive, and a long-poll dropped when its client goes away.
+//! certificate fingerprint): keep-alive, a long-poll dropped when its client goes away, and
+//! graceful shutdown (idle connections closed at once, long-polls cut after the grace period).
 
 mod support;
 
@@ -179,7 +180,7 @@ async fn read_more<S: AsyncRead + Unpin>(stream: &mut S, pending: &mut Vec<u8>) 
 }
 
 /// Whether the server closes the connection within a few seconds (reads return end of stream).
-async fn closed(stream: &mut TcpStream) -> bool {
+async fn closed<S: AsyncRead + Unpin>(stream: &mut S) -> bool {
     let mut rest = Vec::new();
     let read = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut rest)).await;
     matches!(read, Ok(Ok(_))) && rest.is_empty()
@@ -414,4 +415,63 @@ async fn a_long_poll_whose_client_disconnects_is_dropped() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+#[tokio::test]
+async fn shutdown_closes_idle_connections_at_once_and_cuts_long_polls_after_the_grace() {
+    let (_dir, mut s) = Server::temp(&Db::Sqlite, "");
+    let _device = s.user_with_device("stayer", &s.url).await;
+    let push = s.rp().push("stayer").await;
+    assert_eq!(push.status, StatusCode::CREATED, "{push:?}");
+    let id = push.body["id"].as_str().unwrap();
+
+    // An idle keep-alive connection (one request answered) and a long-poll in flight.
+    let mut idle = connect_tls(&s).await;
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut pending = Vec::new();
+    assert_eq!(answer(&mut idle, &mut pending).await.status, 200);
+    let mut polling = connect_tls(&s).await;
+    polling
+        .write_all(
+            format!("GET /v1/push/{id}?wait=40 HTTP/1.1\r\nHost: x\r\n{AUTH}\r\n").as_bytes(),
+        )
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while metric(&s.url, "countersign_result_long_polls").await < 1.0 {
+        assert!(Instant::now() < deadline, "the long-poll never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &s.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let started = Instant::now();
+    assert!(closed(&mut idle).await, "the idle connection is closed");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "the idle connection closed at once, not after {:?}",
+        started.elapsed()
+    );
+    assert!(closed_within(&mut polling, Duration::from_secs(15)).await);
+    let cut = started.elapsed();
+    assert!(
+        cut >= Duration::from_secs(4),
+        "the long-poll was given the grace period, not cut after {cut:?}"
+    );
+    let status = s.child.wait().unwrap();
+    assert!(status.success(), "the server exits cleanly: {status}");
+}
+
+/// Whether the server closes the connection within `limit`, whatever it sent first.
+async fn closed_within<S: AsyncRead + Unpin>(stream: &mut S, limit: Duration) -> bool {
+    let mut rest = Vec::new();
+    matches!(
+        tokio::time::timeout(limit, stream.read_to_end(&mut rest)).await,
+        Ok(Ok(_)) | Ok(Err(_))
+    )
 }
