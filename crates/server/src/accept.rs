@@ -1,39 +1,40 @@
-//! The accept loop: TCP, optional TLS (rustls), HTTP/1.1 (hyper), then the axum router.
+//! The accept loop: TCP, optional TLS (rustls), HTTP/1.1 ([`crate::http1`]), then the axum
+//! router.
 //!
 //! Every activated device holds a long-poll open nearly all the time, so what one idle
 //! connection costs bounds how many devices a node can hold. This loop keeps that cost small:
 //!
-//! - HTTP/1.1 only, served by hyper's `http1` connection directly (no protocol-sniffing wrapper,
-//!   no HTTP/2 state). TLS offers only `http/1.1` through ALPN; the app, the CLI and relying
-//!   parties all speak it.
+//! - HTTP/1.1 only, served by the crate's own connection ([`crate::http1`], which holds no
+//!   buffer while a handler waits; no protocol sniffing, no HTTP/2 state). TLS offers only
+//!   `http/1.1` through ALPN; the app, the CLI and relying parties all speak it.
 //! - TLS 1.3 session tickets are not sent: 10,000 devices would not fit the resumption cache
 //!   anyway, and each ticket is a write and an allocation per connection.
-//! - The per-connection task holds the TLS stream and hyper's connection and nothing else.
+//! - The per-connection task holds the TLS stream and the HTTP/1.1 connection and nothing else.
 //!
 //! What an idle long-poll still costs, and why, is written down in the crate's `README.md`
 //! (measured with `countersign-load`).
 //!
 //! Slow clients are bounded: the TLS handshake must finish within [`HANDSHAKE_TIMEOUT`] and a
-//! request head arrive within [`HEADER_READ_TIMEOUT`]. On shutdown the listener closes at once,
+//! request (head and body) arrive within [`HEADER_READ_TIMEOUT`]. On shutdown the listener closes at once,
 //! idle connections close, and requests in flight get [`SHUTDOWN_GRACE`] to finish.
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::FutureExt;
-use hyper::server::conn::http1;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::{GracefulShutdown, Watcher};
-use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
+
+use crate::http1::{self, Limits};
 
 /// How long a client may take to complete the TLS handshake.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// How long a client may take to send a request's head (also bounds idle keep-alive waits).
+/// How long a client may take to send a request (head and body) once the connection waits for
+/// one; also how long an idle keep-alive connection stays open, and how long writing a response
+/// may take.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How long requests in flight (long-polls included) may run on after shutdown begins.
@@ -68,16 +69,27 @@ pub async fn serve(
     app: axum::Router,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    let limits = Limits {
+        read_timeout: HEADER_READ_TIMEOUT,
+        body_limit: crate::api::BODY_LIMIT,
+    };
+    serve_with(listener, tls, app, limits, shutdown).await
+}
+
+/// [`serve`] with the given per-connection limits.
+pub async fn serve_with(
+    listener: std::net::TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    app: axum::Router,
+    limits: Limits,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
     listener.set_nonblocking(true)?;
     let listener = TcpListener::from_std(listener)?;
     let tls = tls.map(TlsAcceptor::from);
-    let mut http = http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
-        .keep_alive(true);
-    let http = Arc::new(http);
-    let service = TowerToHyperService::new(app);
-    let graceful = GracefulShutdown::new();
+    // Every connection holds a receiver: changing the value tells them to stop, and the sender
+    // sees when the last one has.
+    let (stop, _) = watch::channel(());
     tokio::pin!(shutdown);
     loop {
         let stream = tokio::select! {
@@ -94,16 +106,11 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        connection(
-            stream,
-            tls.clone(),
-            http.clone(),
-            service.clone(),
-            graceful.watcher(),
-        );
+        connection(stream, tls.clone(), app.clone(), limits, stop.subscribe());
     }
     drop(listener);
-    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+    stop.send_replace(());
+    if tokio::time::timeout(SHUTDOWN_GRACE, stop.closed())
         .await
         .is_err()
     {
@@ -112,45 +119,40 @@ pub async fn serve(
     Ok(())
 }
 
-type Service = TowerToHyperService<axum::Router>;
-
 /// Serves one plain TCP connection, or completes its TLS handshake and then serves it.
 fn connection(
     stream: TcpStream,
     tls: Option<TlsAcceptor>,
-    http: Arc<http1::Builder>,
-    service: Service,
-    watcher: Watcher,
+    app: axum::Router,
+    limits: Limits,
+    mut stop: watch::Receiver<()>,
 ) {
     let Some(acceptor) = tls else {
-        return serve_http(stream, &http, service, watcher);
+        return serve_http(stream, app, limits, stop);
     };
     // The handshake runs in a short task of its own, which hands the TLS stream to the task that
-    // serves it: the long-lived task then holds hyper's connection and nothing else (an async
-    // fn would keep slots for the handshake and for each value moved across an `.await`, and a
-    // TLS stream is 1.2 KB, hyper's connection 1.8 KB).
+    // serves it: the long-lived task then holds the connection and nothing else (an async fn
+    // would keep slots for the handshake and for each value moved across an `.await`).
     tokio::spawn(async move {
         let handshake = Box::pin(tokio::time::timeout(
             HANDSHAKE_TIMEOUT,
             acceptor.accept(stream),
         ));
-        match handshake.await {
-            Ok(Ok(stream)) => serve_http(stream, &http, service, watcher),
-            Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
-            Err(_) => tracing::debug!("TLS handshake timed out"),
+        tokio::select! {
+            done = handshake => match done {
+                Ok(Ok(stream)) => serve_http(stream, app, limits, stop),
+                Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
+                Err(_) => tracing::debug!("TLS handshake timed out"),
+            },
+            _ = stop.changed() => {}
         }
     });
 }
 
 /// Spawns the task serving HTTP/1.1 on `stream`.
-fn serve_http<S>(stream: S, http: &http1::Builder, service: Service, watcher: Watcher)
+fn serve_http<S>(stream: S, app: axum::Router, limits: Limits, stop: watch::Receiver<()>)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let serving = watcher.watch(http.serve_connection(TokioIo::new(stream), service));
-    tokio::spawn(serving.map(|result| {
-        if let Err(e) = result {
-            tracing::debug!(error = %e, "connection ended with an error");
-        }
-    }));
+    tokio::spawn(http1::serve_connection(stream, app, limits, stop));
 }

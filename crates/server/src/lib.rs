@@ -12,6 +12,7 @@ pub mod admin;
 pub mod api;
 pub mod config;
 pub mod error;
+pub mod http1;
 pub mod hub;
 pub mod listen;
 pub mod state;

@@ -235,8 +235,8 @@ pub async fn poll(
     let since_i = i64::try_from(since)
         .map_err(|_| ApiError::invalid("malformed_query", "`since` is too large"))?;
     let wait = Duration::from_secs(q.wait.unwrap_or(0).min(MAX_WAIT_SECONDS));
-    // The head's header values and URI share the buffer hyper read the request into: letting
-    // them go frees that buffer for the whole wait (about 8 KB per idle long-poll).
+    // The head's header values and URI are allocations of their own the wait does not need:
+    // letting them go frees them for the whole wait.
     drop((headers, uri));
     let deadline = tokio::time::Instant::now() + wait;
     let notify = state.hub.user(&device.user_id);

@@ -47,6 +47,10 @@ impl Modify for BearerKey {
     }
 }
 
+/// The largest request body accepted, in bytes (the connection refuses larger ones with 413
+/// before reading them; extractors are held to it too).
+pub const BODY_LIMIT: usize = 256 * 1024;
+
 /// The router and its OpenAPI document (built from the same route list).
 pub fn router(state: AppState) -> Router {
     let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -98,7 +102,7 @@ pub fn router(state: AppState) -> Router {
                 "this endpoint does not take that method; see /openapi.json",
             )
         })
-        .layer(axum::extract::DefaultBodyLimit::max(256 * 1024))
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
 }
 
