@@ -65,6 +65,7 @@ export function App() {
       .filter((a) => a.kind !== "hotp")
       .map((a) => a.id);
     const fresh = firstScreen.length > 0 ? await api.codes(firstScreen).catch(() => []) : [];
+    if (!firstCodeMarked.current) performance.mark("codes-fetched");
     setWindows(new Map(fresh.map((w) => [w.id, w])));
     setAccounts(list);
     setScreen("accounts");
@@ -154,14 +155,13 @@ export function App() {
     due.forEach((id) => fetching.current.add(id));
     api
       .codes(due)
-      .then((fresh) => {
-        if (!firstCodeMarked.current) performance.mark("codes-fetched");
+      .then((fresh) =>
         setWindows((old) => {
           const merged = new Map(old);
           for (const w of fresh) merged.set(w.id, w);
           return merged;
-        });
-      })
+        }),
+      )
       .catch((e: unknown) => notify(toCommandError(e).message, true))
       .finally(() => due.forEach((id) => fetching.current.delete(id)));
   }, [byId, windows, notify]);
