@@ -130,7 +130,7 @@ pub async fn user_show(state: &AppState, id: &str, as_json: bool) -> Result<Stri
 
 /// `user reset`.
 pub async fn user_reset(state: &AppState, id: &str) -> Result<String> {
-    if !state.store.reset_user(id, now()).await? {
+    if state.store.reset_user(id, now()).await?.is_none() {
         return Err(ApiError::unknown_user(id).into());
     }
     Ok(format!(
@@ -148,7 +148,7 @@ pub async fn user_unblock(state: &AppState, id: &str) -> Result<String> {
 
 /// `user delete`.
 pub async fn user_delete(state: &AppState, id: &str) -> Result<String> {
-    if !state.store.delete_user(id).await? {
+    if state.store.delete_user(id).await?.is_none() {
         return Err(ApiError::unknown_user(id).into());
     }
     Ok(format!("deleted user {id}"))

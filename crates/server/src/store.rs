@@ -410,14 +410,17 @@ impl Store {
             .await
     }
 
-    /// Deletes a user and everything that hangs off it (the log keeps its rows).
-    pub async fn delete_user(&self, id: &str) -> DbResult<bool> {
+    /// Deletes a user and everything that hangs off it (the log keeps its rows). Returns the ids
+    /// of the user's challenges that were pending (a relying party may be waiting on one), or
+    /// `None` when there is no such user.
+    pub async fn delete_user(&self, id: &str) -> DbResult<Option<Vec<String>>> {
         let mut tx = self.pool.begin().await?;
         sqlx::query("UPDATE hardware_tokens SET user_id = NULL WHERE user_id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await?;
         revoke_devices(&mut tx, id).await?;
+        let pending = pending_challenges(&mut tx, id).await?;
         for table in [
             "activations",
             "devices",
@@ -435,13 +438,15 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(done.rows_affected() == 1)
+        Ok((done.rows_affected() == 1).then_some(pending))
     }
 
     /// Admin reset: deletes the user's devices, activations, pending challenges, software
     /// token, app passwords and hardware-token assignments, and clears throttling and the
-    /// fraud block, so the user registers again.
-    pub async fn reset_user(&self, id: &str, now: i64) -> DbResult<bool> {
+    /// fraud block, so the user registers again. Returns the ids of the challenges that were
+    /// pending and are now expired (a relying party may be waiting on one), or `None` when there
+    /// is no such user.
+    pub async fn reset_user(&self, id: &str, now: i64) -> DbResult<Option<Vec<String>>> {
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE users SET fraud_blocked = 0, failed_attempts = 0, throttled_until = 0, updated = $2 WHERE id = $1",
@@ -450,11 +455,13 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
+        let mut pending = Vec::new();
         if done.rows_affected() == 1 {
             sqlx::query("UPDATE hardware_tokens SET user_id = NULL WHERE user_id = $1")
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
+            pending = pending_challenges(&mut tx, id).await?;
             sqlx::query("UPDATE challenges SET status = 'expired', reason = 'user_reset' WHERE user_id = $1 AND status = 'pending'")
                 .bind(id)
                 .execute(&mut *tx)
@@ -468,7 +475,7 @@ impl Store {
             }
         }
         tx.commit().await?;
-        Ok(done.rows_affected() == 1)
+        Ok((done.rows_affected() == 1).then_some(pending))
     }
 
     /// Clears a fraud block and the verification lockout.
@@ -1219,6 +1226,17 @@ async fn revoke_devices(tx: &mut sqlx::Transaction<'_, sqlx::Any>, user: &str) -
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// The ids of `user`'s pending challenges.
+async fn pending_challenges(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user: &str,
+) -> DbResult<Vec<String>> {
+    sqlx::query_scalar("SELECT id FROM challenges WHERE user_id = $1 AND status = 'pending'")
+        .bind(user)
+        .fetch_all(&mut **tx)
+        .await
 }
 
 /// One line of the authentication report.

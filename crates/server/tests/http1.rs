@@ -17,7 +17,7 @@ use rustls::{DigitallySignedStruct, SignatureScheme};
 use reqwest::StatusCode;
 use serde_json::Value;
 use support::*;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
@@ -211,10 +211,9 @@ async fn pipelined_requests_are_answered_in_order() {
     assert!(third.json()["paths"].is_object(), "the OpenAPI document");
 }
 
-#[tokio::test]
-async fn keep_alive_serves_two_requests_on_one_connection() {
-    let (_dir, s) = plain_server();
-    let mut stream = connect(&s).await;
+/// Sends two requests one after the other on `stream`: both are answered, and neither answer
+/// closes the connection.
+async fn two_requests_on_one_connection<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S) {
     let mut pending = Vec::new();
     for _ in 0..2 {
         stream
@@ -228,19 +227,15 @@ async fn keep_alive_serves_two_requests_on_one_connection() {
 }
 
 #[tokio::test]
+async fn keep_alive_serves_two_requests_on_one_connection() {
+    let (_dir, s) = plain_server();
+    two_requests_on_one_connection(connect(&s).await).await;
+}
+
+#[tokio::test]
 async fn keep_alive_over_tls_serves_two_requests_on_one_connection() {
     let (_dir, s) = Server::temp(&Db::Sqlite, "");
-    let mut stream = connect_tls(&s).await;
-    let mut pending = Vec::new();
-    for _ in 0..2 {
-        stream
-            .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-            .await
-            .unwrap();
-        let reply = answer(&mut stream, &mut pending).await;
-        assert_eq!(reply.status, 200);
-        assert_eq!(reply.header("connection"), None, "{}", reply.head);
-    }
+    two_requests_on_one_connection(connect_tls(&s).await).await;
 }
 
 #[tokio::test]

@@ -556,6 +556,58 @@ async fn an_open_long_poll_ends_with_device_not_activated_when_its_user_is_reset
     assert_ended_not_activated(&reply, took, "API reset");
 }
 
+async fn a_relying_party_waiting_for_a_result_hears_at_once_when_the_user_is_reset_or_deleted(
+    db: Db,
+) {
+    let (_dir, s) = Server::temp(&db, "");
+    let rp = s.rp();
+    for (user, delete) in [("rose", false), ("ross", true)] {
+        user_with_device(&s, user).await;
+        let push = rp.push(user).await;
+        let id = push.body["id"].as_str().unwrap().to_owned();
+        let removal = async {
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            while metric(&s.url, "countersign_result_long_polls").await < 1.0 {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the wait never started"
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            let r = if delete {
+                rp.call(Method::DELETE, &format!("/v1/users/{user}"), None)
+                    .await
+            } else {
+                rp.call(Method::POST, &format!("/v1/users/{user}/reset"), None)
+                    .await
+            };
+            assert!(r.status.is_success(), "{r:?}");
+            std::time::Instant::now()
+        };
+        let (result, removed_at) = tokio::join!(rp.result(&id, 40), removal);
+        let took = removed_at.elapsed();
+        assert!(
+            took < ENDS_AT_ONCE,
+            "{user}: the wait ended {took:?} after the removal"
+        );
+        if delete {
+            assert_eq!(
+                (result.status, result.code()),
+                (StatusCode::NOT_FOUND, "unknown_challenge")
+            );
+        } else {
+            assert_eq!(result.status, StatusCode::OK, "{result:?}");
+            assert_eq!(
+                (&result.body["status"], &result.body["reason"]),
+                (
+                    &serde_json::json!("expired"),
+                    &serde_json::json!("user_reset")
+                )
+            );
+        }
+    }
+}
+
 async fn an_open_long_poll_ends_with_device_not_activated_when_its_user_is_deleted(db: Db) {
     let (_dir, s) = Server::temp(&db, "");
     let device = user_with_device(&s, "dora").await;
@@ -611,6 +663,7 @@ on_both_databases!(
     pushes_are_rate_limited_per_user,
     an_open_long_poll_ends_with_device_not_activated_when_its_user_is_reset,
     an_open_long_poll_ends_with_device_not_activated_when_its_user_is_deleted,
+    a_relying_party_waiting_for_a_result_hears_at_once_when_the_user_is_reset_or_deleted,
     an_open_long_poll_ends_with_device_not_activated_when_the_device_deactivates,
     an_open_long_poll_ends_with_device_not_activated_when_an_admin_command_resets_or_deletes_its_user,
 );

@@ -133,10 +133,10 @@ pub async fn delete_user(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     check_user_id(&id)?;
-    if !state.store.delete_user(&id).await? {
+    let Some(pending) = state.store.delete_user(&id).await? else {
         return Err(ApiError::unknown_user(&id));
-    }
-    state.hub.user_changed(&id);
+    };
+    wake_removed(&state, &id, &pending);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -151,11 +151,21 @@ pub async fn reset_user(
     Path(id): Path<String>,
 ) -> Result<Json<User>, ApiError> {
     check_user_id(&id)?;
-    if !state.store.reset_user(&id, now()).await? {
+    let Some(pending) = state.store.reset_user(&id, now()).await? else {
         return Err(ApiError::unknown_user(&id));
-    }
-    state.hub.user_changed(&id);
+    };
+    wake_removed(&state, &id, &pending);
     Ok(Json(load_user(&state, &id).await?))
+}
+
+/// Wakes what waits on a user whose devices and pending challenges were just removed: the
+/// devices' long-polls (which then answer `device_not_activated`) and relying parties waiting
+/// for a challenge's result (which then see it expired, or gone).
+fn wake_removed(state: &AppState, user: &str, challenges: &[String]) {
+    state.hub.user_changed(user);
+    for id in challenges {
+        state.hub.challenge_changed(id);
+    }
 }
 
 /// Clear a fraud block and a verification lockout.
