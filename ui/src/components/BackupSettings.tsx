@@ -1,8 +1,8 @@
 import { useState } from "preact/hooks";
 import { api, type BackupStatus, type Settings, toCommandError } from "../api";
 import { formatTime, useBackupStatus } from "../backup";
-import { MIN_EXPORT_PASSWORD } from "./ExportDialog";
 import { describedBy, Field } from "./Field";
+import { newPasswordProblem, NewPasswordFields } from "./NewPassword";
 
 /** The most backups the folder may keep (the shell checks the same range). */
 export const MAX_KEEP = 100;
@@ -182,12 +182,9 @@ function BackupPasswordForm(props: {
 
   const submit = async (event: Event) => {
     event.preventDefault();
-    if (password.length < MIN_EXPORT_PASSWORD) {
-      props.onError("backupPassword", `Use at least ${MIN_EXPORT_PASSWORD} characters.`);
-      return;
-    }
-    if (password !== repeat) {
-      props.onError("backupRepeat", "The two passwords differ.");
+    const problem = newPasswordProblem(password, repeat);
+    if (problem) {
+      props.onError(problem.field === "password" ? "backupPassword" : "backupRepeat", problem.message);
       return;
     }
     try {
@@ -207,26 +204,17 @@ function BackupPasswordForm(props: {
           ? "A backup password is stored in the system keyring. Changing it applies to the next backups; older ones keep theirs."
           : "Backups are encrypted with a password of their own, kept in the system keyring so they are written without asking. Keep a copy of it away from this device."}
       </p>
-      <Field id="backup-password" label={props.passwordSet ? "New backup password" : "Backup password"} error={passwordError}>
-        <input
-          id="backup-password"
-          type="password"
-          autocomplete="new-password"
-          value={password}
-          onInput={(e) => setPassword(e.currentTarget.value)}
-          {...describedBy("backup-password", passwordError)}
-        />
-      </Field>
-      <Field id="backup-repeat" label="Repeat the backup password" error={repeatError}>
-        <input
-          id="backup-repeat"
-          type="password"
-          autocomplete="new-password"
-          value={repeat}
-          onInput={(e) => setRepeat(e.currentTarget.value)}
-          {...describedBy("backup-repeat", repeatError)}
-        />
-      </Field>
+      <NewPasswordFields
+        prefix="backup"
+        label={props.passwordSet ? "New backup password" : "Backup password"}
+        repeatLabel="Repeat the backup password"
+        password={password}
+        repeat={repeat}
+        onPassword={setPassword}
+        onRepeat={setRepeat}
+        passwordError={passwordError}
+        repeatError={repeatError}
+      />
       <div class="settings__buttons">
         <button type="submit" class="button" data-testid="save-backup-password">
           {props.passwordSet ? "Change backup password" : "Set backup password"}

@@ -1,14 +1,12 @@
 import { useEffect, useState } from "preact/hooks";
 import { type Account, api, type ExportFormat, toCommandError } from "../api";
-import { describedBy, Field } from "./Field";
+import { Field } from "./Field";
 import { Modal } from "./Modal";
+import { newPasswordProblem, NewPasswordFields } from "./NewPassword";
 import { ShowQrView, TransferQrView } from "./ShowQr";
 
 type Tab = "backup" | "plain" | "qr";
 type QrView = { kind: "account"; account: Account } | { kind: "transfer"; ids: string[] } | null;
-
-/** Shortest export password accepted. */
-export const MIN_EXPORT_PASSWORD = 8;
 
 /**
  * Export accounts: an encrypted backup (a Countersign vault, or an Aegis vault that Aegis opens),
@@ -81,12 +79,9 @@ function BackupForm() {
   const save = async (event: Event) => {
     event.preventDefault();
     setDone(undefined);
-    if (password.length < MIN_EXPORT_PASSWORD) {
-      setError({ field: "export-password", message: `Use at least ${MIN_EXPORT_PASSWORD} characters.` });
-      return;
-    }
-    if (password !== repeat) {
-      setError({ field: "export-repeat", message: "The two passwords differ." });
+    const problem = newPasswordProblem(password, repeat);
+    if (problem) {
+      setError({ field: `export-${problem.field}`, message: problem.message });
       return;
     }
     setError(undefined);
@@ -117,26 +112,17 @@ function BackupForm() {
           <option value="aegis">Aegis vault (opens in Aegis and apps that import it)</option>
         </select>
       </Field>
-      <Field id="export-password" label="Password for the backup" error={errorFor("export-password")}>
-        <input
-          id="export-password"
-          type="password"
-          autocomplete="new-password"
-          value={password}
-          onInput={(e) => setPassword(e.currentTarget.value)}
-          {...describedBy("export-password", errorFor("export-password"))}
-        />
-      </Field>
-      <Field id="export-repeat" label="Repeat it" error={errorFor("export-repeat")}>
-        <input
-          id="export-repeat"
-          type="password"
-          autocomplete="new-password"
-          value={repeat}
-          onInput={(e) => setRepeat(e.currentTarget.value)}
-          {...describedBy("export-repeat", errorFor("export-repeat"))}
-        />
-      </Field>
+      <NewPasswordFields
+        prefix="export"
+        label="Password for the backup"
+        repeatLabel="Repeat it"
+        password={password}
+        repeat={repeat}
+        onPassword={setPassword}
+        onRepeat={setRepeat}
+        passwordError={errorFor("export-password")}
+        repeatError={errorFor("export-repeat")}
+      />
       <div class="settings__buttons">
         <button type="submit" class="button button--primary" disabled={busy} data-testid="export-save">
           Save backup…

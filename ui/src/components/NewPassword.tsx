@@ -1,0 +1,55 @@
+import { describedBy, Field } from "./Field";
+
+/** Shortest password accepted for an export or a backup. */
+export const MIN_EXPORT_PASSWORD = 8;
+
+/** Which of the two fields a problem belongs to, and what to do about it. */
+export interface NewPasswordProblem {
+  field: "password" | "repeat";
+  message: string;
+}
+
+/** Why a new password typed twice cannot be used, or undefined when it can. */
+export function newPasswordProblem(password: string, repeat: string): NewPasswordProblem | undefined {
+  if (password.length < MIN_EXPORT_PASSWORD) return { field: "password", message: `Use at least ${MIN_EXPORT_PASSWORD} characters.` };
+  if (password !== repeat) return { field: "repeat", message: "The two passwords differ." };
+  return undefined;
+}
+
+/**
+ * A new password, asked twice: fields `<prefix>-password` and `<prefix>-repeat`, each with its
+ * error beside it.
+ */
+export function NewPasswordFields(props: {
+  prefix: string;
+  label: string;
+  repeatLabel: string;
+  password: string;
+  repeat: string;
+  onPassword: (value: string) => void;
+  onRepeat: (value: string) => void;
+  passwordError: string | undefined;
+  repeatError: string | undefined;
+}) {
+  const field = (which: "password" | "repeat", label: string, value: string, onInput: (value: string) => void, error: string | undefined) => {
+    const id = `${props.prefix}-${which}`;
+    return (
+      <Field id={id} label={label} error={error}>
+        <input
+          id={id}
+          type="password"
+          autocomplete="new-password"
+          value={value}
+          onInput={(e) => onInput(e.currentTarget.value)}
+          {...describedBy(id, error)}
+        />
+      </Field>
+    );
+  };
+  return (
+    <>
+      {field("password", props.label, props.password, props.onPassword, props.passwordError)}
+      {field("repeat", props.repeatLabel, props.repeat, props.onRepeat, props.repeatError)}
+    </>
+  );
+}
