@@ -205,7 +205,7 @@ function BackupPasswordForm(props: {
           : "Backups are encrypted with a password of their own, kept in the system keyring so they are written without asking. Keep a copy of it away from this device."}
       </p>
       <NewPasswordFields
-        prefix="backup"
+        ids={{ password: "backup-password", repeat: "backup-repeat" }}
         label={props.passwordSet ? "New backup password" : "Backup password"}
         repeatLabel="Repeat the backup password"
         password={password}

@@ -113,7 +113,7 @@ function BackupForm() {
         </select>
       </Field>
       <NewPasswordFields
-        prefix="export"
+        ids={{ password: "export-password", repeat: "export-repeat" }}
         label="Password for the backup"
         repeatLabel="Repeat it"
         password={password}

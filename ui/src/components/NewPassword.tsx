@@ -1,7 +1,7 @@
 import { describedBy, Field } from "./Field";
 
-/** Shortest password accepted for an export or a backup. */
-export const MIN_EXPORT_PASSWORD = 8;
+/** Shortest new password accepted: the vault's, an export's, the automatic backups'. */
+export const MIN_PASSWORD = 8;
 
 /** Which of the two fields a problem belongs to, and what to do about it. */
 export interface NewPasswordProblem {
@@ -11,17 +11,14 @@ export interface NewPasswordProblem {
 
 /** Why a new password typed twice cannot be used, or undefined when it can. */
 export function newPasswordProblem(password: string, repeat: string): NewPasswordProblem | undefined {
-  if (password.length < MIN_EXPORT_PASSWORD) return { field: "password", message: `Use at least ${MIN_EXPORT_PASSWORD} characters.` };
+  if (password.length < MIN_PASSWORD) return { field: "password", message: `Use at least ${MIN_PASSWORD} characters.` };
   if (password !== repeat) return { field: "repeat", message: "The two passwords differ." };
   return undefined;
 }
 
-/**
- * A new password, asked twice: fields `<prefix>-password` and `<prefix>-repeat`, each with its
- * error beside it.
- */
+/** A new password, asked twice: two fields with the given ids, each with its error beside it. */
 export function NewPasswordFields(props: {
-  prefix: string;
+  ids: { password: string; repeat: string };
   label: string;
   repeatLabel: string;
   password: string;
@@ -31,9 +28,7 @@ export function NewPasswordFields(props: {
   passwordError: string | undefined;
   repeatError: string | undefined;
 }) {
-  const field = (which: "password" | "repeat", label: string, value: string, onInput: (value: string) => void, error: string | undefined) => {
-    const id = `${props.prefix}-${which}`;
-    return (
+  const field = (id: string, label: string, value: string, onInput: (value: string) => void, error: string | undefined) => (
       <Field id={id} label={label} error={error}>
         <input
           id={id}
@@ -44,12 +39,11 @@ export function NewPasswordFields(props: {
           {...describedBy(id, error)}
         />
       </Field>
-    );
-  };
+  );
   return (
     <>
-      {field("password", props.label, props.password, props.onPassword, props.passwordError)}
-      {field("repeat", props.repeatLabel, props.repeat, props.onRepeat, props.repeatError)}
+      {field(props.ids.password, props.label, props.password, props.onPassword, props.passwordError)}
+      {field(props.ids.repeat, props.repeatLabel, props.repeat, props.onRepeat, props.repeatError)}
     </>
   );
 }

@@ -3,6 +3,7 @@ import { api, type Settings, toCommandError, type VaultState } from "../api";
 import { BackupSettings } from "./BackupSettings";
 import { ExportDialog } from "./ExportDialog";
 import { describedBy, Field } from "./Field";
+import { newPasswordProblem, NewPasswordFields } from "./NewPassword";
 import { ImportDialog } from "./ImportDialog";
 
 const LOCK_CHOICES = [0, 1, 5, 15, 60];
@@ -161,12 +162,9 @@ function PasswordForm(props: { vault: VaultState; onVault: (state: VaultState) =
 
   const change = async (password: string | null) => {
     setDone(undefined);
-    if (password !== null && password.length < 8) {
-      setError({ field: "new-password", message: "Use at least 8 characters." });
-      return;
-    }
-    if (password !== null && password !== repeat) {
-      setError({ field: "repeat-password", message: "The two passwords differ." });
+    const problem = password === null ? undefined : newPasswordProblem(password, repeat);
+    if (problem) {
+      setError({ field: problem.field === "password" ? "new-password" : "repeat-password", message: problem.message });
       return;
     }
     try {
@@ -213,26 +211,17 @@ function PasswordForm(props: { vault: VaultState; onVault: (state: VaultState) =
           />
         </Field>
       )}
-      <Field id="new-password" label={vault.hasPassword ? "New password" : "Password"} error={errorFor("new-password")}>
-        <input
-          id="new-password"
-          type="password"
-          autocomplete="new-password"
-          value={next}
-          onInput={(e) => setNext(e.currentTarget.value)}
-          {...describedBy("new-password", errorFor("new-password"))}
-        />
-      </Field>
-      <Field id="repeat-password" label="Repeat it" error={errorFor("repeat-password")}>
-        <input
-          id="repeat-password"
-          type="password"
-          autocomplete="new-password"
-          value={repeat}
-          onInput={(e) => setRepeat(e.currentTarget.value)}
-          {...describedBy("repeat-password", errorFor("repeat-password"))}
-        />
-      </Field>
+      <NewPasswordFields
+        ids={{ password: "new-password", repeat: "repeat-password" }}
+        label={vault.hasPassword ? "New password" : "Password"}
+        repeatLabel="Repeat it"
+        password={next}
+        repeat={repeat}
+        onPassword={setNext}
+        onRepeat={setRepeat}
+        passwordError={errorFor("new-password")}
+        repeatError={errorFor("repeat-password")}
+      />
       <div class="settings__buttons">
         <button type="submit" class="button button--primary" data-testid="save-password">
           {vault.hasPassword ? "Change password" : "Set password"}
