@@ -707,11 +707,10 @@ async fn with_vault_blocking<R: Runtime, T: Send + 'static>(
     f: impl FnOnce(&mut Vault) -> CommandResult<T> + Send + 'static,
 ) -> CommandResult<T> {
     let app = app.clone();
-    tauri::async_runtime::spawn_blocking(move || {
+    crate::commands::off_thread("the vault task", move || {
         app.state::<AppState>().with_vault(|vault, _| f(vault))
     })
-    .await
-    .map_err(|e| CommandError::internal(format!("the vault task failed: {e}")))?
+    .await?
 }
 
 /// Receives the listeners' events for as long as the app runs, and sweeps expired requests.

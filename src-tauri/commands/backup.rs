@@ -61,10 +61,9 @@ pub(crate) async fn blocking<R: Runtime, T: Send + 'static>(
     app: tauri::AppHandle<R>,
     f: impl FnOnce(&AppState) -> CommandResult<T> + Send + 'static,
 ) -> CommandResult<T> {
-    tauri::async_runtime::spawn_blocking(move || {
+    super::off_thread("the backup task", move || {
         let state: State<'_, AppState> = tauri::Manager::state(&app);
         f(&state)
     })
-    .await
-    .map_err(|e| CommandError::internal(format!("the backup task stopped: {e}")))?
+    .await?
 }

@@ -14,7 +14,7 @@ use crate::error::{CommandError, CommandResult};
 
 /// Runs `f` on a blocking thread (decoding, key derivation, file I/O), off the async runtime; a
 /// thread that panicked comes back as an internal error, "`what` stopped: …".
-async fn off_thread<T: Send + 'static>(
+pub(crate) async fn off_thread<T: Send + 'static>(
     what: &str,
     f: impl FnOnce() -> T + Send + 'static,
 ) -> CommandResult<T> {
