@@ -420,7 +420,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         revoke_devices(&mut tx, id).await?;
-        let pending = pending_challenges(&mut tx, id).await?;
+        let pending = expire_pending_challenges(&mut tx, id, "user_deleted").await?;
         for table in [
             "activations",
             "devices",
@@ -461,11 +461,7 @@ impl Store {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            pending = pending_challenges(&mut tx, id).await?;
-            sqlx::query("UPDATE challenges SET status = 'expired', reason = 'user_reset' WHERE user_id = $1 AND status = 'pending'")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            pending = expire_pending_challenges(&mut tx, id, "user_reset").await?;
             revoke_devices(&mut tx, id).await?;
             for table in ["activations", "devices", "software_tokens", "app_passwords"] {
                 sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
@@ -1228,15 +1224,24 @@ async fn revoke_devices(tx: &mut sqlx::Transaction<'_, sqlx::Any>, user: &str) -
     Ok(())
 }
 
-/// The ids of `user`'s pending challenges.
-async fn pending_challenges(
+/// Expires `user`'s pending challenges with `reason`; returns their ids. On PostgreSQL the
+/// status change notifies every node, so relying parties waiting on them anywhere reread.
+async fn expire_pending_challenges(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     user: &str,
+    reason: &str,
 ) -> DbResult<Vec<String>> {
-    sqlx::query_scalar("SELECT id FROM challenges WHERE user_id = $1 AND status = 'pending'")
+    let ids =
+        sqlx::query_scalar("SELECT id FROM challenges WHERE user_id = $1 AND status = 'pending'")
+            .bind(user)
+            .fetch_all(&mut **tx)
+            .await?;
+    sqlx::query("UPDATE challenges SET status = 'expired', reason = $2 WHERE user_id = $1 AND status = 'pending'")
         .bind(user)
-        .fetch_all(&mut **tx)
-        .await
+        .bind(reason)
+        .execute(&mut **tx)
+        .await?;
+    Ok(ids)
 }
 
 /// One line of the authentication report.

@@ -56,7 +56,8 @@ pub struct PushResult {
     pub user: String,
     /// `pending`, `approved`, `denied`, `fraud`, `expired` or `replaced`.
     pub status: ChallengeStatus,
-    /// Why it was denied or ended (`user_denied`, `wrong_number`, `no_answer`, `replaced`...).
+    /// Why it was denied or ended (`user_denied`, `wrong_number`, `no_answer`, `user_reset`,
+    /// `replaced`...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// The device that answered.
