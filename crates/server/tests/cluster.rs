@@ -437,3 +437,33 @@ async fn a_reset_or_delete_on_node_b_ends_the_long_poll_held_by_node_a_at_once()
         );
     }
 }
+
+#[tokio::test]
+async fn a_reset_or_delete_on_node_b_ends_a_result_wait_held_by_node_a_at_once() {
+    let Some(c) = Cluster::start(
+        "a_reset_or_delete_on_node_b_ends_a_result_wait_held_by_node_a_at_once",
+        NO_TIMER,
+    )
+    .await
+    else {
+        return;
+    };
+    for (user, method, path, deleted) in [
+        ("rose", Method::POST, "/v1/users/rose/reset", false),
+        ("ross", Method::DELETE, "/v1/users/ross", true),
+    ] {
+        c.user_with_device_on_a(user).await;
+        let push = c.b.rp().push(user).await;
+        let id = push.body["id"].as_str().unwrap().to_owned();
+        let (result, took) = result_wait_ended_by(&c.a().rp(), &c.a().url, &id, async {
+            let r = c.b.rp().call(method.clone(), path, None).await;
+            assert!(r.status.is_success(), "{r:?}");
+        })
+        .await;
+        assert_removal_seen(&result, deleted);
+        assert!(
+            took < Duration::from_secs(2),
+            "{path} on node B ended node A's result wait {took:?} later (it waits 40 s otherwise)"
+        );
+    }
+}

@@ -587,3 +587,49 @@ where
     let (reply, removed_at) = tokio::join!(poll, removal);
     (reply, removed_at.elapsed())
 }
+
+/// Waits (through `rp`, up to 40 s) for the result of challenge `id`, and runs `remove` once
+/// that wait is open on the node at `watched`; returns the answer and how long after the
+/// removal it came.
+pub async fn result_wait_ended_by<F>(
+    rp: &Rp,
+    watched: &str,
+    id: &str,
+    remove: F,
+) -> (Reply, Duration)
+where
+    F: std::future::Future<Output = ()>,
+{
+    let removal = async {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while metric(watched, "countersign_result_long_polls").await < 1.0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the result wait never started"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        remove.await;
+        std::time::Instant::now()
+    };
+    let (reply, removed_at) = tokio::join!(rp.result(id, 40), removal);
+    (reply, removed_at.elapsed())
+}
+
+/// Checks what a relying party waiting on a challenge got when its user was reset (`expired`,
+/// `user_reset`) or deleted (`404 unknown_challenge`).
+pub fn assert_removal_seen(result: &Reply, deleted: bool) {
+    if deleted {
+        assert_eq!(
+            (result.status, result.code()),
+            (StatusCode::NOT_FOUND, "unknown_challenge"),
+            "{result:?}"
+        );
+    } else {
+        assert_eq!(result.status, StatusCode::OK, "{result:?}");
+        assert_eq!(
+            (&result.body["status"], &result.body["reason"]),
+            (&json!("expired"), &json!("user_reset"))
+        );
+    }
+}
