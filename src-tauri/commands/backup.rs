@@ -6,7 +6,7 @@ use countersign_core::Password;
 use tauri::{Runtime, State};
 
 use crate::backup::{self, BackupStatus};
-use crate::error::{CommandError, CommandResult};
+use crate::error::CommandResult;
 use crate::state::AppState;
 
 /// Whether backups are on, where they go, when the last one was written, whether the accounts
