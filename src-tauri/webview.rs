@@ -18,7 +18,7 @@
 //! wait before the page began to load (seen with `perf trace`: a futex wait on the main thread
 //! ending in `ETIMEDOUT` after 500 ms). Shown when the load starts, the same wait still hit one
 //! start in eight, between the page's response and its script. Shown when the page has loaded,
-//! none of 24 starts waited (`tests/e2e/bench.mjs` prints each start-up step). The page is a
+//! none of the 89 starts measured waited (`tests/e2e/bench.mjs` prints each start-up step). The page is a
 //! small bundled file, so this costs a few milliseconds, and spares a blank white window on
 //! every platform.
 

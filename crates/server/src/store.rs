@@ -1231,17 +1231,13 @@ async fn expire_pending_challenges(
     user: &str,
     reason: &str,
 ) -> DbResult<Vec<String>> {
-    let ids =
-        sqlx::query_scalar("SELECT id FROM challenges WHERE user_id = $1 AND status = 'pending'")
-            .bind(user)
-            .fetch_all(&mut **tx)
-            .await?;
-    sqlx::query("UPDATE challenges SET status = 'expired', reason = $2 WHERE user_id = $1 AND status = 'pending'")
-        .bind(user)
-        .bind(reason)
-        .execute(&mut **tx)
-        .await?;
-    Ok(ids)
+    sqlx::query_scalar(
+        "UPDATE challenges SET status = 'expired', reason = $2 WHERE user_id = $1 AND status = 'pending' RETURNING id",
+    )
+    .bind(user)
+    .bind(reason)
+    .fetch_all(&mut **tx)
+    .await
 }
 
 /// One line of the authentication report.
