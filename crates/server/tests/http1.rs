@@ -186,6 +186,21 @@ async fn closed<S: AsyncRead + Unpin>(stream: &mut S) -> bool {
     matches!(read, Ok(Ok(_))) && rest.is_empty()
 }
 
+/// Sends `request` on a fresh plain connection and checks it is refused with `status` and the
+/// error `code`, nothing else is answered, and the connection is closed; returns the refusal.
+async fn refused_and_closed(request: &[u8], status: u16, code: &str) -> Answer {
+    let (_dir, s) = plain_server();
+    let mut stream = connect(&s).await;
+    stream.write_all(request).await.unwrap();
+    let mut pending = Vec::new();
+    let refused = answer(&mut stream, &mut pending).await;
+    assert_eq!(refused.status, status, "{}", refused.head);
+    assert_eq!(refused.json()["error"]["code"], code);
+    assert!(pending.is_empty(), "nothing answered after the refusal");
+    assert!(closed(&mut stream).await, "the connection is closed");
+    refused
+}
+
 const AUTH: &str = "Authorization: Bearer test-api-key-0123456789\r\n";
 
 #[tokio::test]
@@ -292,18 +307,12 @@ async fn expect_100_continue_is_answered_before_the_body() {
 
 #[tokio::test]
 async fn content_length_with_transfer_encoding_is_refused_and_the_connection_closed() {
-    let (_dir, s) = plain_server();
-    let mut stream = connect(&s).await;
-    stream
-        .write_all(
-            b"POST /v1/users HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /healthz HTTP/1.1\r\n\r\n",
-        )
-        .await
-        .unwrap();
-    let mut pending = Vec::new();
-    let refused = answer(&mut stream, &mut pending).await;
-    assert_eq!(refused.status, 400);
-    assert_eq!(refused.json()["error"]["code"], "malformed_request");
+    let refused = refused_and_closed(
+        b"POST /v1/users HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /healthz HTTP/1.1\r\n\r\n",
+        400,
+        "malformed_request",
+    )
+    .await;
     let message = refused.json()["error"]["message"]
         .as_str()
         .unwrap()
@@ -313,42 +322,20 @@ async fn content_length_with_transfer_encoding_is_refused_and_the_connection_clo
         "{message}"
     );
     assert_eq!(refused.header("connection"), Some("close"));
-    assert!(pending.is_empty(), "nothing answered after the refusal");
-    assert!(closed(&mut stream).await, "the connection is closed");
 }
 
 #[tokio::test]
 async fn an_oversized_head_is_refused_with_431() {
-    let (_dir, s) = plain_server();
-    let mut stream = connect(&s).await;
     let big = "a".repeat(17 * 1024);
-    stream
-        .write_all(format!("GET /healthz HTTP/1.1\r\nX-Big: {big}\r\n\r\n").as_bytes())
-        .await
-        .unwrap();
-    let mut pending = Vec::new();
-    let refused = answer(&mut stream, &mut pending).await;
-    assert_eq!(refused.status, 431);
-    assert_eq!(refused.json()["error"]["code"], "request_head_too_large");
-    assert!(closed(&mut stream).await, "the connection is closed");
+    let request = format!("GET /healthz HTTP/1.1\r\nX-Big: {big}\r\n\r\n");
+    refused_and_closed(request.as_bytes(), 431, "request_head_too_large").await;
 }
 
 #[tokio::test]
 async fn a_body_over_the_limit_is_refused_with_413_before_it_is_sent() {
-    let (_dir, s) = plain_server();
-    let mut stream = connect(&s).await;
-    stream
-        .write_all(
-            format!("POST /v1/users HTTP/1.1\r\nHost: x\r\n{AUTH}Content-Length: 10000000\r\n\r\n")
-                .as_bytes(),
-        )
-        .await
-        .unwrap();
-    let mut pending = Vec::new();
-    let refused = answer(&mut stream, &mut pending).await;
-    assert_eq!(refused.status, 413);
-    assert_eq!(refused.json()["error"]["code"], "body_too_large");
-    assert!(closed(&mut stream).await, "the connection is closed");
+    let request =
+        format!("POST /v1/users HTTP/1.1\r\nHost: x\r\n{AUTH}Content-Length: 10000000\r\n\r\n");
+    refused_and_closed(request.as_bytes(), 413, "body_too_large").await;
 }
 
 #[tokio::test]

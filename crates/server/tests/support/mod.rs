@@ -572,20 +572,7 @@ where
         device.id, device.cursor
     );
     let poll = device.call(Method::GET, &target, b"");
-    let removal = async {
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while metric(watched, "countersign_device_long_polls").await < 1.0 {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the long-poll never started"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        remove.await;
-        std::time::Instant::now()
-    };
-    let (reply, removed_at) = tokio::join!(poll, removal);
-    (reply, removed_at.elapsed())
+    ended_by(poll, watched, "countersign_device_long_polls", remove).await
 }
 
 /// Waits (through `rp`, up to 40 s) for the result of challenge `id`, and runs `remove` once
@@ -600,19 +587,36 @@ pub async fn result_wait_ended_by<F>(
 where
     F: std::future::Future<Output = ()>,
 {
+    ended_by(
+        rp.result(id, 40),
+        watched,
+        "countersign_result_long_polls",
+        remove,
+    )
+    .await
+}
+
+/// Runs the held request `waiting` and, once the gauge `gauge` of `watched` (a server URL)
+/// counts it, runs `remove`; returns the request's reply and how long after `remove` finished
+/// it came.
+async fn ended_by<W, F>(waiting: W, watched: &str, gauge: &str, remove: F) -> (Reply, Duration)
+where
+    W: std::future::Future<Output = Reply>,
+    F: std::future::Future<Output = ()>,
+{
     let removal = async {
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while metric(watched, "countersign_result_long_polls").await < 1.0 {
+        while metric(watched, gauge).await < 1.0 {
             assert!(
                 std::time::Instant::now() < deadline,
-                "the result wait never started"
+                "the held request never showed in {gauge}"
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         remove.await;
         std::time::Instant::now()
     };
-    let (reply, removed_at) = tokio::join!(rp.result(id, 40), removal);
+    let (reply, removed_at) = tokio::join!(waiting, removal);
     (reply, removed_at.elapsed())
 }
 
